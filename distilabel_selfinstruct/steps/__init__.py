@@ -1,0 +1,18 @@
+"""One distilabel step per Self-Instruct stage."""
+
+from distilabel_selfinstruct.steps.classification import ClassificationIdentification
+from distilabel_selfinstruct.steps.filters import InstanceFilter, InstructionFilter
+from distilabel_selfinstruct.steps.instances import InstanceGeneration
+from distilabel_selfinstruct.steps.proposal import InstructionProposal
+from distilabel_selfinstruct.steps.seeds import LoadSeedTasks
+from distilabel_selfinstruct.steps.similarity import RougeSimilarityFilter
+
+__all__ = [
+    "ClassificationIdentification",
+    "InstanceFilter",
+    "InstanceGeneration",
+    "InstructionFilter",
+    "InstructionProposal",
+    "LoadSeedTasks",
+    "RougeSimilarityFilter",
+]

@@ -1,0 +1,122 @@
+"""What the Self-Instruct steps share: prompting an LLM with a template, and recording rejects."""
+
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from distilabel.steps.base import _Step
+from distilabel.steps.tasks.base import _Task, normalize_statistics
+from pydantic import PrivateAttr
+
+from distilabel_selfinstruct.llms import prompt_as_llm_input
+from distilabel_selfinstruct.prompts import render_prompt
+
+if TYPE_CHECKING:
+    from distilabel.typing import FormattedInput, GenerateOutput
+
+REJECTED_ARTIFACT = "rejected"
+
+
+class PromptedTask(_Task):
+    """A task whose prompt is one of the package's templates, sent as raw text.
+
+    Subclasses name their sampling defaults in `_default_generation_kwargs()`; they fill
+    whatever the user left out of `llm.generation_kwargs`, at construction (so they show
+    in `pipeline.yaml`) and again at `load()` (runtime parameters replace the whole dict),
+    limited to the keys the LLM's `generate` accepts.
+
+    `format_output` can read `self._truncated`: whether the generation being parsed hit the
+    `max_new_tokens` limit (its output token count reached it).
+    """
+
+    _truncated: bool = PrivateAttr(default=False)
+
+    def _default_generation_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def _apply_generation_defaults(self) -> None:
+        accepted = {parameter.name for parameter in self.llm.generate_parameters}
+        current = dict(self.llm.generation_kwargs or {})
+        for key, value in self._default_generation_kwargs().items():
+            if key in accepted and key not in current:
+                current[key] = value
+        self.llm.generation_kwargs = current
+
+    def model_post_init(self, __context: Any) -> None:
+        super().model_post_init(__context)
+        self._apply_generation_defaults()
+
+    def load(self) -> None:
+        super().load()
+        self._apply_generation_defaults()
+
+    def _prompt(self, template: str, **variables: Any) -> "FormattedInput":
+        return prompt_as_llm_input(self.llm, render_prompt(template, **variables))
+
+    def _format_outputs(
+        self, outputs: "GenerateOutput", input: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        outputs = normalize_statistics(outputs)
+        limit = (self.llm.generation_kwargs or {}).get("max_new_tokens")
+        counts = (outputs.get("statistics") or {}).get("output_tokens") or []
+        formatted = []
+        for index, generation in enumerate(outputs["generations"]):
+            single: dict[str, Any] = {
+                key: [value[index]] if isinstance(value, list) and len(value) > index else value
+                for key, value in outputs.items()
+                if key not in ("generations", "statistics")
+            }
+            single["generations"] = [generation]
+            single["statistics"] = {
+                key: [values[index]]
+                for key, values in (outputs.get("statistics") or {}).items()
+                if len(values) > index
+            }
+            self._truncated = bool(
+                limit is not None and index < len(counts) and counts[index] >= limit
+            )
+            formatted.extend(super()._format_outputs(single, input))
+        self._truncated = False
+        return formatted
+
+
+class RejectionLog(_Step):
+    """Keeps what a filter drops: counts per rule, and every rejected row as a JSONL
+    artifact (`artifacts/<step>/rejected/rejected.jsonl`, counts in its `metadata.json`)
+    when the step runs in a pipeline.
+    """
+
+    rejected_columns: ClassVar[tuple[str, ...]] = ("rejected_by", "rejection_detail", "rejected_at")
+    _rejection_counts: Counter[str] = PrivateAttr(default_factory=Counter)
+
+    @property
+    def rejection_counts(self) -> dict[str, int]:
+        """How many rows (or instances) each rule rejected so far in this process."""
+        return dict(self._rejection_counts)
+
+    def _rejected_record(self, row: dict[str, Any], rule: str, detail: str) -> dict[str, Any]:
+        return {**row, "rejected_by": rule, "rejection_detail": detail, "rejected_at": self.name}
+
+    def _record_rejections(self, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        self._rejection_counts.update(record["rejected_by"] for record in records)
+        self._logger.info(
+            f"{self.name}: rejected {len(records)} in this batch; so far "
+            + ", ".join(f"{rule}={count}" for rule, count in sorted(self._rejection_counts.items()))
+        )
+        if self.artifacts_directory is None:
+            return
+
+        def append(directory: Path) -> None:
+            with (directory / "rejected.jsonl").open("a", encoding="utf-8") as handle:
+                for record in records:
+                    handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+        self.save_artifact(
+            REJECTED_ARTIFACT,
+            write_function=append,
+            metadata={"counts": dict(self._rejection_counts)},
+        )

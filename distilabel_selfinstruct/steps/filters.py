@@ -1,0 +1,241 @@
+"""The paper's heuristic filters: on proposed instructions, and on generated instances."""
+
+
+import random
+import re
+import string
+from typing import TYPE_CHECKING, Any
+
+from distilabel.mixins.runtime_parameters import RuntimeParameter
+from distilabel.steps.base import Step, StepInput
+from pydantic import Field
+
+from distilabel_selfinstruct.steps._base import RejectionLog
+
+if TYPE_CHECKING:
+    from distilabel.typing import StepColumns, StepOutput
+
+__all__ = ["DEFAULT_BLOCKED_KEYWORDS", "InstanceFilter", "InstructionFilter"]
+
+# Things a text-only model cannot do (the paper's list).
+DEFAULT_BLOCKED_KEYWORDS = [
+    "image", "images", "graph", "graphs", "picture", "pictures", "file", "files",
+    "map", "maps", "draw", "plot", "go to",
+]  # fmt: skip
+
+
+class InstructionFilter(RejectionLog, Step):
+    """Drops proposed instructions that the paper's heuristics reject.
+
+    Rules, checked in this order (the first that holds is recorded):
+    `too_short` (fewer than `min_words` words, whitespace split), `too_long` (more than
+    `max_words`), `blocked_keyword` (any of `blocked_keywords` as a whole word, any case),
+    `blocked_prefix` (starts with one of `blocked_prefixes`), `leading_punctuation`,
+    `non_ascii_start`. A rule is off when its option is empty or false.
+
+    Rejected rows leave the stream; each is written to the step's `rejected` artifact with
+    `rejected_by` (the rule) and `rejection_detail`, and `rejection_counts` counts them.
+
+    Input columns:
+        - instruction (`str`)
+
+    Output columns:
+        - the input rows that pass, unchanged.
+
+    Examples:
+        ```python
+        from distilabel_selfinstruct import InstructionFilter
+
+        step = InstructionFilter()
+        step.load()
+        rows = next(step.process([{"instruction": "Draw a map of your town."},
+                                  {"instruction": "Name three rivers in Africa."}]))
+        print(rows, step.rejection_counts)
+        # [{'instruction': 'Name three rivers in Africa.'}] {'blocked_keyword': 1}
+        ```
+    """
+
+    min_words: RuntimeParameter[int] = Field(
+        default=4, description="Fewest words an instruction may have (the paper drops <= 3)."
+    )
+    max_words: RuntimeParameter[int] = Field(
+        default=150, description="Most words an instruction may have."
+    )
+    blocked_keywords: RuntimeParameter[list[str]] | None = Field(
+        default_factory=lambda: list(DEFAULT_BLOCKED_KEYWORDS),
+        description="Whole words (any case) that reject an instruction.",
+    )
+    blocked_prefixes: RuntimeParameter[list[str]] | None = Field(
+        default_factory=lambda: ["Write a program"],
+        description="Prefixes that reject an instruction.",
+    )
+    drop_leading_punctuation: RuntimeParameter[bool] = Field(
+        default=True, description="Reject instructions that start with punctuation."
+    )
+    drop_non_ascii_start: RuntimeParameter[bool] = Field(
+        default=True, description="Reject instructions whose first character is not ASCII."
+    )
+
+    @property
+    def inputs(self) -> "StepColumns":
+        return ["instruction"]
+
+    @property
+    def outputs(self) -> "StepColumns":
+        return ["instruction"]
+
+    def rejection_reason(self, instruction: str) -> tuple[str, str] | None:
+        """The first rule that rejects `instruction`, as `(rule, detail)`, or `None`."""
+        words = len(instruction.split())
+        if words < self.min_words:
+            return "too_short", f"{words} word(s), fewer than {self.min_words}"
+        if words > self.max_words:
+            return "too_long", f"{words} words, more than {self.max_words}"
+        for keyword in self.blocked_keywords or []:
+            if re.search(rf"\b{re.escape(keyword)}\b", instruction, flags=re.IGNORECASE):
+                return "blocked_keyword", keyword
+        for prefix in self.blocked_prefixes or []:
+            if instruction.startswith(prefix):
+                return "blocked_prefix", prefix
+        first = instruction[:1]
+        if self.drop_leading_punctuation and first in string.punctuation:
+            return "leading_punctuation", first
+        if self.drop_non_ascii_start and first and not first.isascii():
+            return "non_ascii_start", first
+        return None
+
+    def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
+        kept, rejected = [], []
+        for row in inputs:
+            reason = self.rejection_reason(row["instruction"] or "")
+            if reason is None:
+                kept.append(row)
+            else:
+                rejected.append(self._rejected_record(row, *reason))
+        self._record_rejections(rejected)
+        yield kept
+
+
+class InstanceFilter(RejectionLog, Step):
+    """Cleans each task's generated instances with the paper's rules.
+
+    Per instance: `input_equals_output`, `empty_output`, `ends_with_colon` (input or output
+    ends with a colon: usually a cut generation). Per task: when two instances share a
+    non-empty input but differ in output, all of the task's instances go
+    (`conflicting_outputs`); exact duplicates go (`duplicate_instance`); at most
+    `max_instances` stay, a reproducible random sample (`over_max_instances`). A task left
+    with no instance leaves the stream (`no_valid_instances`).
+
+    Every dropped instance is written to the `rejected` artifact (task instruction, input,
+    output, rule) and counted in `rejection_counts`.
+
+    Input columns:
+        - instruction (`str`)
+        - instances (`list[dict]`): `{input, output}` pairs.
+
+    Output columns:
+        - instances (`list[dict]`): the instances kept.
+
+    Examples:
+        ```python
+        from distilabel_selfinstruct import InstanceFilter
+
+        step = InstanceFilter()
+        step.load()
+        row = {"instruction": "Give the capital.", "instances": [
+            {"input": "France", "output": "Paris"}, {"input": "Peru", "output": "Peru"}]}
+        print(next(step.process([row]))[0]["instances"], step.rejection_counts)
+        # [{'input': 'France', 'output': 'Paris'}] {'input_equals_output': 1}
+        ```
+    """
+
+    max_instances: RuntimeParameter[int] = Field(
+        default=5, description="Most instances kept per task (random sample)."
+    )
+    seed: RuntimeParameter[int] = Field(
+        default=42, description="Seed of the sample (combined with the instruction)."
+    )
+
+    @property
+    def inputs(self) -> "StepColumns":
+        return ["instruction", "instances"]
+
+    @property
+    def outputs(self) -> "StepColumns":
+        return ["instances"]
+
+    @staticmethod
+    def instance_rejection(instance: dict[str, Any]) -> str | None:
+        """The per-instance rule that drops `instance`, or `None`."""
+        given = (instance.get("input") or "").strip()
+        output = (instance.get("output") or "").strip()
+        if not output:
+            return "empty_output"
+        if given == output:
+            return "input_equals_output"
+        if given.endswith(":") or output.endswith(":"):
+            return "ends_with_colon"
+        return None
+
+    def _clean(self, row: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+        def reject(instance: dict[str, Any], rule: str, detail: str = "") -> dict[str, Any]:
+            record = {"instruction": row["instruction"], "input": instance.get("input", ""),
+                      "output": instance.get("output", "")}  # fmt: skip
+            return self._rejected_record(record, rule, detail)
+
+        kept, rejected = [], []
+        for instance in row.get("instances") or []:
+            rule = self.instance_rejection(instance)
+            if rule:
+                rejected.append(reject(instance, rule))
+            else:
+                kept.append({"input": instance.get("input") or "", "output": instance["output"]})
+
+        outputs_by_input: dict[str, set[str]] = {}
+        for instance in kept:
+            if instance["input"].strip():
+                outputs_by_input.setdefault(instance["input"].strip(), set()).add(
+                    instance["output"].strip()
+                )
+        conflicts = [given for given, outputs in outputs_by_input.items() if len(outputs) > 1]
+        if conflicts:
+            detail = f"input {conflicts[0][:60]!r} has {len(outputs_by_input[conflicts[0]])} outputs"
+            return [], rejected + [reject(instance, "conflicting_outputs", detail) for instance in kept]
+
+        unique, seen = [], set()
+        for instance in kept:
+            key = (instance["input"], instance["output"])
+            if key in seen:
+                rejected.append(reject(instance, "duplicate_instance"))
+            else:
+                seen.add(key)
+                unique.append(instance)
+
+        if len(unique) > self.max_instances:
+            rng = random.Random(f"{self.seed}:{row['instruction']}")
+            chosen = set(rng.sample(range(len(unique)), self.max_instances))
+            rejected += [
+                reject(instance, "over_max_instances", f"kept {self.max_instances}")
+                for index, instance in enumerate(unique)
+                if index not in chosen
+            ]
+            unique = [instance for index, instance in enumerate(unique) if index in chosen]
+        return unique, rejected
+
+    def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
+        kept_rows, rejected = [], []
+        for row in inputs:
+            instances, dropped = self._clean(row)
+            rejected += dropped
+            if instances:
+                kept_rows.append({**row, "instances": instances})
+            else:
+                record = {key: value for key, value in row.items() if key != "distilabel_metadata"}
+                rejected.append(self._rejected_record(record, "no_valid_instances", ""))
+        self._record_rejections(rejected)
+        self._logger.info(
+            f"{self.name}: {len(kept_rows)}/{len(inputs)} tasks kept,"
+            f" {sum(len(row['instances']) for row in kept_rows)} instances"
+        )
+        yield kept_rows
+

@@ -1,0 +1,151 @@
+"""Instance generation: input-first for ordinary tasks, output-first for classification."""
+
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from distilabel.mixins.runtime_parameters import RuntimeParameter
+from distilabel.steps.tasks.base import Task
+from pydantic import Field
+
+from distilabel_selfinstruct.steps._base import PromptedTask
+
+if TYPE_CHECKING:
+    from distilabel.typing import FormattedInput, StepColumns
+
+__all__ = ["InstanceGeneration", "parse_input_first", "parse_output_first"]
+
+_EXAMPLE_MARKER = re.compile(r"Example\s*\d+\s*:?")
+_OUTPUT = re.compile(r"Output\s*:")
+_INPUT = re.compile(r"^\s*Input\s*:")
+_NEXT_INPUT = re.compile(r"\n\s*Input\s*:")
+_CLASS_LABEL = re.compile(r"Class label\s*:")
+
+
+def _instance_from(piece: str) -> dict[str, str] | None:
+    """`{input, output}` from `[Input:] ... Output: ...`; `None` without an output."""
+    parts = _OUTPUT.split(piece, maxsplit=1)
+    if len(parts) < 2:
+        return None
+    given = _INPUT.sub("", parts[0], count=1).strip()
+    output = _NEXT_INPUT.split(parts[1], maxsplit=1)[0].strip()
+    return {"input": given, "output": output}
+
+
+def parse_input_first(generation: str | None, truncated: bool = False) -> list[dict[str, str]]:
+    """Instances from an input-first generation.
+
+    With `Example k` markers, each piece gives one instance: the input is the text before
+    `Output:` (a leading `Input:` removed; named fields such as `Sentence:` kept), the
+    output the text after it up to any later `Input:`. Without markers, a text with
+    `Output:` gives one instance; anything else gives none. Pieces without `Output:` are
+    skipped; a generation cut by the token limit loses its last instance.
+
+    Examples:
+        >>> parse_input_first("Example 1\\nInput: 2 + 2\\nOutput: 4\\nExample 2\\nInput: 3 + 5\\nOutput: 8")
+        [{'input': '2 + 2', 'output': '4'}, {'input': '3 + 5', 'output': '8'}]
+        >>> parse_input_first(" Output: Be kind to yourself.")
+        [{'input': '', 'output': 'Be kind to yourself.'}]
+    """
+    if not generation:
+        return []
+    if _EXAMPLE_MARKER.search(generation):
+        pieces = _EXAMPLE_MARKER.split(generation)[1:]
+    elif _OUTPUT.search(generation):
+        pieces = [generation]
+    else:
+        return []
+    instances = [instance for piece in pieces if (instance := _instance_from(piece))]
+    return instances[:-1] if truncated else instances
+
+
+def parse_output_first(generation: str | None, truncated: bool = False) -> list[dict[str, str]]:
+    """Instances from an output-first (classification) generation.
+
+    Split at `Class label:`; in each piece the first line is the label (the output) and
+    the remaining lines the input (possibly empty). Pieces with an empty label are
+    skipped; a generation cut by the token limit loses its last instance.
+
+    Examples:
+        >>> parse_output_first("Class label: Spam\\nEmail: Win a prize now!\\nClass label: Not spam\\nEmail: Lunch at noon?")
+        [{'input': 'Email: Win a prize now!', 'output': 'Spam'}, {'input': 'Email: Lunch at noon?', 'output': 'Not spam'}]
+    """
+    if not generation:
+        return []
+    instances = []
+    for piece in _CLASS_LABEL.split(generation)[1:]:
+        label, _, given = piece.strip().partition("\n")
+        if label.strip():
+            instances.append({"input": given.strip(), "output": label.strip()})
+    return instances[:-1] if truncated else instances
+
+
+class InstanceGeneration(PromptedTask, Task):
+    """Generates `{input, output}` instances for each instruction.
+
+    Ordinary tasks get the input-first prompt (worked examples, then the task: the model
+    writes inputs and their outputs); classification tasks get the output-first prompt
+    (each class label, then an input of that class), which avoids inputs biased to one
+    label. A row with `is_classification` missing or `None` is treated as ordinary.
+
+    Attributes:
+        max_instances: the most instances asked for; generation stops at
+            `Example <max_instances + 1>`.
+
+    Runtime parameters:
+        - `llm.generation_kwargs`: default to the paper's (temperature 0, top_p 0,
+          presence penalty 1.5, 350 new tokens, stop at the next example or `Task:`). The
+          paper lowers the limit to 300 for request batches holding a classification task;
+          one limit is used here for every row.
+
+    Input columns:
+        - instruction (`str`)
+        - is_classification (`bool`, optional)
+
+    Output columns:
+        - instances (`list[dict]`): `{input, output}` pairs (empty when none parsed).
+        - model_name (`str`)
+
+    Examples:
+        ```python
+        from distilabel_selfinstruct import InstanceGeneration, LlamaCppCompletionLLM
+
+        task = InstanceGeneration(llm=LlamaCppCompletionLLM())
+        task.load()
+        rows = next(task.process([{"instruction": "Give the plural of the noun.",
+                                   "is_classification": False}]))
+        print(rows[0]["instances"])
+        ```
+    """
+
+    max_instances: RuntimeParameter[int] = Field(
+        default=5, description="The most instances asked for per task."
+    )
+
+    @property
+    def inputs(self) -> "StepColumns":
+        return {"instruction": True, "is_classification": False}
+
+    @property
+    def outputs(self) -> "StepColumns":
+        return ["instances", "model_name"]
+
+    def _default_generation_kwargs(self) -> dict[str, Any]:
+        return {
+            "temperature": 0.0,
+            "top_p": 0.0,
+            "frequency_penalty": 0.0,
+            "presence_penalty": 1.5,
+            "max_new_tokens": 350,
+            "stop": [f"Example {self.max_instances + 1}", "Task:"],
+        }
+
+    def format_input(self, input: dict[str, Any]) -> "FormattedInput":
+        template = "instance_output_first" if input.get("is_classification") else "instance_input_first"
+        return self._prompt(template, instruction=input["instruction"].strip())
+
+    def format_output(
+        self, output: str | None, input: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        parse = parse_output_first if (input or {}).get("is_classification") else parse_input_first
+        return {"instances": parse(output, truncated=self._truncated)}

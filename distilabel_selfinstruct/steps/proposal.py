@@ -1,0 +1,258 @@
+"""Instruction proposal: a numbered list of pool tasks, continued by the model."""
+
+
+import random
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from distilabel.mixins.runtime_parameters import RuntimeParameter
+from distilabel.steps.base import StepInput
+from distilabel.steps.tasks.base import GlobalTask
+from pydantic import Field
+
+from distilabel_selfinstruct.steps._base import PromptedTask
+
+if TYPE_CHECKING:
+    from distilabel.typing import FormattedInput, StepColumns, StepOutput
+
+__all__ = ["InstructionProposal", "parse_proposed_instructions", "sample_prompt_tasks"]
+
+SEED_ORIGIN = "seed"
+MACHINE_ORIGIN = "machine"
+
+# A new list item: a line that starts with a number and a period ("10.", "11 .").
+_ITEM_MARKER = re.compile(r"\n[ \t]*(\d+)[ \t]*\.")
+_SPACES = re.compile(r"\s+")
+
+
+def _prompt_text(instruction: str) -> str:
+    """An instruction as a list item: whitespace collapsed, no trailing colon."""
+    return _SPACES.sub(" ", instruction).strip().rstrip(":").strip()
+
+
+def sample_prompt_tasks(
+    pool: Sequence[dict[str, Any]],
+    rng: random.Random,
+    num_tasks: int = 8,
+    num_machine: int = 2,
+    classification_only: bool = False,
+) -> list[dict[str, Any]]:
+    """Samples the tasks of one proposal prompt, as the paper does.
+
+    Up to `num_machine` machine-made tasks (uniformly among those in the pool; fewer while
+    the pool has fewer) and human seed tasks for the rest, without replacement, shuffled
+    together. A row is machine-made when its `origin` is `"machine"`; any other row is a
+    human seed.
+
+    Args:
+        pool: rows with at least `instruction`; `origin` and `is_classification` are read
+            when present.
+        rng: the random generator (seed it for reproducible prompts).
+        num_tasks: tasks per prompt (the paper: 8).
+        num_machine: machine-made tasks per prompt once there are that many (the paper: 2).
+        classification_only: sample only tasks whose `is_classification` is true.
+
+    Raises:
+        ValueError: when the pool has no human seed task to sample.
+    """
+    if classification_only:
+        pool = [row for row in pool if row.get("is_classification") is True]
+    human = [row for row in pool if row.get("origin", SEED_ORIGIN) != MACHINE_ORIGIN]
+    machine = [row for row in pool if row.get("origin") == MACHINE_ORIGIN]
+    if not human:
+        kind = "classification seed" if classification_only else "seed"
+        raise ValueError(f"the pool holds no {kind} task to build a proposal prompt from")
+    chosen = rng.sample(machine, min(num_machine, len(machine)))
+    chosen += rng.sample(human, min(num_tasks - len(chosen), len(human)))
+    rng.shuffle(chosen)
+    return chosen
+
+
+def parse_proposed_instructions(
+    generation: str | None, next_number: int = 9, stop_number: int = 16, truncated: bool = False
+) -> list[str]:
+    """Splits the model's continuation of the numbered list into instructions.
+
+    The text continues item `next_number` (the prompt ends with `"9."`). Items are split at
+    lines starting with a number and a period (gaps in the numbering are fine), whitespace
+    is collapsed and casing kept. Parsing stops at a blank line or at item `stop_number`
+    (the stop sequences, in case the backend ignored them). When the generation was cut by
+    the token limit, only its last item is dropped. Empty items are skipped.
+
+    Examples:
+        >>> parse_proposed_instructions(" Name a fruit.\\n10. Add 2 and 3.\\n12.  Say   hi.")
+        ['Name a fruit.', 'Add 2 and 3.', 'Say hi.']
+        >>> parse_proposed_instructions(" Name a fruit.\\n10. Add 2 and", truncated=True)
+        ['Name a fruit.']
+    """
+    if not generation:
+        return []
+    text = re.sub(rf"^\s*{next_number}[ \t]*\.", "", generation)  # a chat model may repeat it
+    text = re.split(r"\n[ \t]*\n", text, maxsplit=1)[0]
+    pieces: list[tuple[int, str]] = []
+    number, start = next_number, 0
+    for marker in _ITEM_MARKER.finditer(text):
+        pieces.append((number, text[start : marker.start()]))
+        number, start = int(marker.group(1)), marker.end()
+    pieces.append((number, text[start:]))
+    if truncated:
+        pieces = pieces[:-1]
+    instructions = []
+    for number, piece in pieces:
+        if number >= stop_number:
+            break
+        instruction = _SPACES.sub(" ", piece).strip()
+        if instruction:
+            instructions.append(instruction)
+    return instructions
+
+
+class InstructionProposal(PromptedTask, GlobalTask):
+    """Proposes new instructions by letting the model continue a numbered list of pool tasks.
+
+    `GlobalStep`: it receives the whole pool (every row from its predecessors), builds
+    `num_prompts` prompts of `num_prompt_tasks` sampled tasks each (see
+    `sample_prompt_tasks`), generates, and splits every continuation into instructions
+    (see `parse_proposed_instructions`). It outputs one row per proposed instruction, with
+    its provenance: the tasks of its prompt and the raw generation.
+
+    Attributes:
+        num_prompt_tasks: tasks listed in each prompt (the paper: 8).
+        num_machine_tasks: machine-made tasks per prompt once the pool has them (2).
+        classification_only: the paper's classification variant (classification seeds and
+            a header asking for classification tasks).
+
+    Runtime parameters:
+        - `num_prompts`: prompts per call (the paper sends 5 per request batch).
+        - `seed`: seed of the prompt sampling; the same seed and pool give the same prompts.
+        - `llm.generation_kwargs`: default to the paper's sampling (temperature 0.7, top_p
+          0.5, presence penalty 2, 1024 new tokens, stop at a blank line or item 16).
+
+    Input columns:
+        - instruction (`str`): a pool task.
+        - origin (`str`, optional): `"machine"` for model-made tasks; anything else (or
+          missing) is a human seed.
+        - id (`str`, optional): the task's id, recorded as provenance.
+        - is_classification (`bool`, optional): used by `classification_only`.
+
+    Output columns:
+        - id (`str`): `<step name>_<prompt>_<item>`.
+        - instruction (`str`): a proposed instruction.
+        - origin (`str`): `"machine"`.
+        - prompt_tasks (`list[str]`): the tasks listed in its prompt, in order.
+        - prompt_task_ids (`list[str]`): their ids (`""` where the pool row had none).
+        - raw_generation (`str`): the whole continuation it was parsed from.
+        - model_name (`str`): the model.
+
+    Examples:
+        Propose instructions from the default seed set with the embedded model:
+
+        ```python
+        from distilabel_selfinstruct import InstructionProposal, LlamaCppCompletionLLM, load_seed_tasks
+
+        proposal = InstructionProposal(llm=LlamaCppCompletionLLM(), num_prompts=1, seed=7)
+        proposal.load()
+        pool = [{**task.to_dict(), "origin": "seed"} for task in load_seed_tasks()]
+        rows = next(proposal.process(pool))
+        print([row["instruction"] for row in rows])
+        ```
+    """
+
+    num_prompts: RuntimeParameter[int] = Field(default=5, description="Prompts per call.")
+    num_prompt_tasks: RuntimeParameter[int] = Field(
+        default=8, description="Pool tasks listed in each prompt."
+    )
+    num_machine_tasks: RuntimeParameter[int] = Field(
+        default=2, description="Machine-made tasks per prompt once the pool has them."
+    )
+    classification_only: bool = False
+    seed: RuntimeParameter[int] = Field(default=42, description="Seed of the prompt sampling.")
+    stop_number: int = 16
+
+    @property
+    def inputs(self) -> "StepColumns":
+        return {"instruction": True, "origin": False, "id": False, "is_classification": False}
+
+    @property
+    def outputs(self) -> "StepColumns":
+        return [
+            "id",
+            "instruction",
+            "origin",
+            "prompt_tasks",
+            "prompt_task_ids",
+            "raw_generation",
+            "model_name",
+        ]
+
+    def _default_generation_kwargs(self) -> dict[str, Any]:
+        n = self.stop_number
+        return {
+            "temperature": 0.7,
+            "top_p": 0.5,
+            "frequency_penalty": 0.0,
+            "presence_penalty": 2.0,
+            "max_new_tokens": 1024,
+            "stop": ["\n\n", f"\n{n}", f"{n}.", f"{n} ."],
+        }
+
+    def format_input(self, input: dict[str, Any]) -> "FormattedInput":
+        """The prompt for `input["prompt_tasks"]` (a list of instructions)."""
+        return self._prompt(
+            "instruction_proposal",
+            tasks=[_prompt_text(task) for task in input["prompt_tasks"]],
+            classification_only=self.classification_only,
+        )
+
+    def format_output(
+        self, output: str | None, input: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        next_number = len(input["prompt_tasks"]) + 1 if input else self.num_prompt_tasks + 1
+        return {
+            "instructions": parse_proposed_instructions(
+                output, next_number, self.stop_number, truncated=self._truncated
+            ),
+            "raw_generation": output,
+            "truncated": self._truncated,
+        }
+
+    def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
+        rng = random.Random(self.seed)
+        prompts = []
+        for _ in range(self.num_prompts):
+            tasks = sample_prompt_tasks(
+                inputs, rng, self.num_prompt_tasks, self.num_machine_tasks, self.classification_only
+            )
+            prompts.append(
+                {
+                    "prompt_tasks": [task["instruction"] for task in tasks],
+                    "prompt_task_ids": [str(task.get("id") or "") for task in tasks],
+                }
+            )
+        outputs = self.llm.generate_outputs(
+            inputs=[self.format_input(prompt) for prompt in prompts],
+            num_generations=self.num_generations,
+            **self.llm.get_generation_kwargs(),
+        )
+        rows, truncated = [], 0
+        for prompt_index, (prompt, generated) in enumerate(zip(prompts, outputs)):
+            for generation in self._format_outputs(generated, prompt):
+                truncated += bool(generation.get("truncated"))
+                for item, instruction in enumerate(generation.get("instructions") or []):
+                    rows.append(
+                        {
+                            "id": f"{self.name}_{prompt_index}_{item}",
+                            "instruction": instruction,
+                            "origin": MACHINE_ORIGIN,
+                            **prompt,
+                            "raw_generation": generation.get("raw_generation"),
+                            "model_name": self.llm.model_name,
+                            "distilabel_metadata": generation.get("distilabel_metadata", {}),
+                        }
+                    )
+        self._logger.info(
+            f"{self.name}: {len(rows)} instructions from {len(prompts)} prompt(s)"
+            f" ({truncated} generation(s) cut by the token limit lost their last item)"
+        )
+        yield rows
