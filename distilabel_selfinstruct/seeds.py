@@ -59,7 +59,7 @@ class SeedTask:
         return data
 
 
-class SeedTaskError(ValueError):
+class SeedTaskError(Exception):
     """Raised when a seed source holds invalid tasks.
 
     Attributes:

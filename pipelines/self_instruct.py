@@ -10,6 +10,7 @@ instance generation and instance filters.
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -59,10 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     distiset = pipeline.run(use_cache=False)
     output = Path(args.output_dir)
     tmp = output.with_name(output.name + ".partial")
-    distiset.save_to_disk(tmp, save_card=False, save_pipeline_config=True, save_pipeline_log=True)
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    distiset.save_to_disk(tmp, save_card=False)
+    if distiset.artifacts_path:  # the rejected rows of every filter step
+        shutil.copytree(distiset.artifacts_path, tmp / "artifacts")
     if output.exists():
-        import shutil
-
         shutil.rmtree(output)
     os.replace(tmp, output)
     rows = distiset["default"]["train"]

@@ -1,0 +1,33 @@
+import json
+import warnings
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FIXTURES = Path(__file__).with_name("fixtures")
+
+warnings.filterwarnings("ignore", module="pydantic")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"the shared data folder is missing: {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def paper_seed_tasks(shared: Path) -> list[dict]:
+    return read_jsonl(shared / "data/self_instruct/seed_tasks.jsonl")
+
+
+@pytest.fixture(scope="session")
+def recorded() -> dict:
+    """Real generations of the embedded model (tests/fixtures/record_embedded_outputs.py)."""
+    return json.loads((FIXTURES / "embedded_model_outputs.json").read_text(encoding="utf-8"))

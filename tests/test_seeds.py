@@ -1,0 +1,119 @@
+import json
+
+import datasets
+import pytest
+
+from distilabel_selfinstruct import LoadSeedTasks, SeedTaskError, load_seed_tasks
+from distilabel_selfinstruct.seeds import default_seed_tasks_path, seed_tasks_digest
+
+
+def write_lines(path, lines):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+GOOD = {"id": "a", "name": "n", "instruction": "Say hi.", "instances": [{"input": "", "output": "Hi"}],
+        "is_classification": False}  # fmt: skip
+
+
+def test_default_seed_set_is_small_diverse_and_valid():
+    tasks = load_seed_tasks()
+    assert len(tasks) >= 25
+    assert 0 < sum(task.is_classification for task in tasks) < len(tasks)
+    assert len({task.instruction for task in tasks}) == len(tasks)
+    assert all(task.instances and task.instances[0].output for task in tasks)
+
+
+def test_the_papers_175_seeds_load(shared):
+    tasks = load_seed_tasks(shared / "data/self_instruct/seed_tasks.jsonl")
+    assert len(tasks) == 175
+    assert sum(task.is_classification for task in tasks) == 26
+    assert tasks[0].id == "seed_task_0"
+
+
+def test_malformed_json_names_file_and_line(tmp_path):
+    path = write_lines(tmp_path / "s.jsonl", [json.dumps(GOOD), '{"instruction": "x",'])
+    with pytest.raises(SeedTaskError) as error:
+        load_seed_tasks(path)
+    message = str(error.value)
+    assert str(path) in message and "line 2: malformed JSON" in message
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"instruction": None}, "line 1, field 'instruction': expected a string, got NoneType"),
+        ({"instruction": "   "}, "line 1, field 'instruction': empty"),
+        ({"instances": []}, "line 1, field 'instances': empty"),
+        ({"instances": "x"}, "line 1, field 'instances': expected a list, got str"),
+        ({"instances": [{"input": 3, "output": "y"}]}, "field 'instances[0].input': expected a string, got int"),
+        ({"instances": [{"input": "x"}]}, "field 'instances[0].output': missing"),
+        ({"is_classification": "yes"}, "field 'is_classification': expected true or false, got 'yes'"),
+        ({"id": 7}, "field 'id': expected a non-empty string, got 7"),
+    ],
+)
+def test_each_bad_field_is_named(tmp_path, change, expected):
+    path = write_lines(tmp_path / "s.jsonl", [json.dumps({**GOOD, **change})])
+    with pytest.raises(SeedTaskError, match=r"problem") as error:
+        load_seed_tasks(path)
+    assert expected in str(error.value)
+
+
+def test_missing_required_fields_and_duplicate_ids_are_all_reported(tmp_path):
+    missing = {key: value for key, value in GOOD.items() if key != "instruction"}
+    lines = [json.dumps(GOOD), json.dumps(missing), json.dumps({**GOOD, "instruction": "Other."})]
+    with pytest.raises(SeedTaskError) as error:
+        load_seed_tasks(write_lines(tmp_path / "s.jsonl", lines))
+    assert error.value.problems == [
+        "line 2, field 'instruction': missing",
+        "line 3, field 'id': duplicate id 'a' (first at line 1)",
+    ]
+
+
+def test_datasets_sources_and_lists(tmp_path):
+    rows = [GOOD, {**GOOD, "id": "b", "instruction": "Say bye."}]
+    dataset = datasets.Dataset.from_list(rows)
+    dataset.save_to_disk(tmp_path / "saved")
+    dataset.to_parquet(tmp_path / "seeds.parquet")
+    for source in (tmp_path / "saved", str(tmp_path / "seeds.parquet"), rows):
+        tasks = load_seed_tasks(source)
+        assert [task.instruction for task in tasks] == ["Say hi.", "Say bye."]
+    with pytest.raises(SeedTaskError, match="row 1, field 'instruction': empty"):
+        datasets.Dataset.from_list([GOOD, {**GOOD, "id": "b", "instruction": ""}]).save_to_disk(
+            tmp_path / "bad"
+        )
+        load_seed_tasks(tmp_path / "bad")
+    with pytest.raises(SeedTaskError, match="item 0, field 'is_classification': missing"):
+        load_seed_tasks([{"instruction": "x", "instances": [{"input": "", "output": "y"}]}])
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="seed task file not found"):
+        load_seed_tasks(tmp_path / "nope.jsonl")
+
+
+def test_load_seed_tasks_step_fails_at_construction_and_batches(tmp_path):
+    bad = write_lines(tmp_path / "bad.jsonl", [json.dumps({**GOOD, "instances": []})])
+    with pytest.raises(SeedTaskError, match="line 1, field 'instances'"):
+        LoadSeedTasks(source=str(bad))
+
+    step = LoadSeedTasks(batch_size=10)
+    step.load()
+    batches = list(step.process())
+    assert [len(batch) for batch, _ in batches] == [10, 10, 10, 2]
+    assert [last for _, last in batches] == [False, False, False, True]
+    first = batches[0][0][0]
+    assert first["origin"] == "seed" and set(step.outputs) == set(first)
+    assert len(next(step.process(offset=30))[0]) == 2
+
+
+def test_digest_follows_content_so_cache_signatures_change(tmp_path):
+    source = default_seed_tasks_path().read_text(encoding="utf-8")
+    copy = tmp_path / "seeds.jsonl"
+    copy.write_text(source, encoding="utf-8")
+    before = LoadSeedTasks(source=str(copy))
+    copy.write_text(source.replace("hiking", "cycling"), encoding="utf-8")
+    after = LoadSeedTasks(source=str(copy))
+    assert before.seeds_digest != after.seeds_digest
+    assert before.signature != after.signature
+    assert before.seeds_digest == seed_tasks_digest(load_seed_tasks())
