@@ -289,7 +289,13 @@ def prompt_as_llm_input(llm: LLM, prompt: str) -> FormattedInput:
     """
     from distilabel.models.llms import InferenceEndpointsLLM, vLLM
 
-    raw_capable = (LlamaCppCompletionLLM, OpenAICompletionLLM, OpenAILLM, vLLM, InferenceEndpointsLLM)
+    raw_capable = (
+        LlamaCppCompletionLLM,
+        OpenAICompletionLLM,
+        OpenAILLM,
+        vLLM,
+        InferenceEndpointsLLM,
+    )
     if isinstance(llm, raw_capable):
         return prompt
     return [{"role": "user", "content": prompt}]

@@ -44,7 +44,8 @@ def build_self_instruct_pipeline(
         seeds: a seed source for `LoadSeedTasks` (path, Hub id or list); `None` for the
             package's default seed set.
         num_prompts: proposal prompts.
-        seed: prompt-sampling seed.
+        seed: seed of the prompt sampling, the instance sample, and of the LLMs' sampling
+            where the backend takes one (so a rerun gives the same dataset).
         threshold: ROUGE-L novelty threshold.
         name: the pipeline's name (its cache key).
         cache_dir: distilabel's cache directory.
@@ -58,20 +59,28 @@ def build_self_instruct_pipeline(
             print(distiset["default"]["train"][0])
         ```
     """
+
+    def make_llm() -> LLM:
+        """An LLM from the factory, with the run's seed where the backend takes one."""
+        llm = llm_factory()
+        if any(parameter.name == "seed" for parameter in llm.generate_parameters):
+            llm.generation_kwargs = {"seed": seed, **(llm.generation_kwargs or {})}
+        return llm
+
     with Pipeline(name=name, cache_dir=cache_dir) as pipeline:
         if isinstance(seeds, list):
             load_seeds = LoadSeedTasks(name="load_seed_tasks", tasks=seeds)
         else:
             load_seeds = LoadSeedTasks(name="load_seed_tasks", source=seeds)
         proposal = InstructionProposal(
-            name="instruction_proposal", llm=llm_factory(), num_prompts=num_prompts, seed=seed
+            name="instruction_proposal", llm=make_llm(), num_prompts=num_prompts, seed=seed
         )
         instruction_filter = InstructionFilter(name="instruction_filter")
         similarity = RougeSimilarityFilter(name="rouge_similarity_filter", threshold=threshold)
         classification = ClassificationIdentification(
-            name="classification_identification", llm=llm_factory()
+            name="classification_identification", llm=make_llm()
         )
-        instances = InstanceGeneration(name="instance_generation", llm=llm_factory())
+        instances = InstanceGeneration(name="instance_generation", llm=make_llm())
         instance_filter = InstanceFilter(name="instance_filter", seed=seed)
 
         load_seeds >> proposal >> instruction_filter

@@ -88,9 +88,7 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _check_task(
-    record: Any, position: int, where: str, problems: list[str]
-) -> SeedTask | None:
+def _check_task(record: Any, position: int, where: str, problems: list[str]) -> SeedTask | None:
     """Validates one record, appending problems; returns the task when it is valid."""
     if not isinstance(record, Mapping):
         problems.append(f"{where}: expected a JSON object, got {_type_name(record)}")
@@ -159,9 +157,7 @@ def _check_task(
     )
 
 
-def validate_seed_tasks(
-    records: Iterable[tuple[str, Any]], source: str
-) -> list[SeedTask]:
+def validate_seed_tasks(records: Iterable[tuple[str, Any]], source: str) -> list[SeedTask]:
     """Validates `(location, record)` pairs and returns the tasks, or raises.
 
     Args:
@@ -211,7 +207,10 @@ def _read_jsonl(path: Path) -> Iterable[tuple[str, Any]]:
             try:
                 yield f"line {number}", json.loads(line)
             except json.JSONDecodeError as error:
-                yield f"line {number}", _Malformed(f"malformed JSON: {error.msg} (column {error.colno})")
+                yield (
+                    f"line {number}",
+                    _Malformed(f"malformed JSON: {error.msg} (column {error.colno})"),
+                )
 
 
 def _read_dataset(source: str, split: str) -> Iterable[tuple[str, Any]]:

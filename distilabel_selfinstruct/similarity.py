@@ -55,7 +55,9 @@ _CHUNK = 256
 _STATE_VERSION = 1
 
 _NO_SPACE_SCRIPT = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]"
-_UNICODE_TOKEN = regex.compile(rf"{_NO_SPACE_SCRIPT}|(?:(?!{_NO_SPACE_SCRIPT})[\p{{L}}\p{{M}}\p{{N}}])+")
+_UNICODE_TOKEN = regex.compile(
+    rf"{_NO_SPACE_SCRIPT}|(?:(?!{_NO_SPACE_SCRIPT})[\p{{L}}\p{{M}}\p{{N}}])+"
+)
 
 
 def _unicode_tokenize(text: str) -> list[str]:
@@ -112,7 +114,9 @@ def _fmeasure(lcs: int, target_length: int, prediction_length: int) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def rouge_l_fmeasure(target: str, prediction: str, tokenizer: TokenizerName = "rouge_score") -> float:
+def rouge_l_fmeasure(
+    target: str, prediction: str, tokenizer: TokenizerName = "rouge_score"
+) -> float:
     """ROUGE-L F1 of two texts, equal to `rouge_score`'s for the default tokenizer.
 
     Examples:
@@ -204,7 +208,9 @@ class RougeLIndex:
 
     def _ids(self, tokens: Sequence[str], grow: bool) -> list[int]:
         if grow:
-            return [self._vocabulary.setdefault(token, len(self._vocabulary) + 1) for token in tokens]
+            return [
+                self._vocabulary.setdefault(token, len(self._vocabulary) + 1) for token in tokens
+            ]
         # Tokens unknown to the pool can match nothing: -1 never occurs in an item.
         return [self._vocabulary.get(token, -1) for token in tokens]
 
@@ -221,7 +227,9 @@ class RougeLIndex:
             self._long[position] = np.asarray(ids, dtype=np.int32)
         self._short.append(row)
         for token, count in Counter(ids).items():
-            items, counts = self._postings.setdefault(token, (_Growable(np.int64), _Growable(np.int32)))
+            items, counts = self._postings.setdefault(
+                token, (_Growable(np.int64), _Growable(np.int32))
+            )
             items.append(position)
             counts.append(count)
         return position
@@ -246,7 +254,8 @@ class RougeLIndex:
         return table
 
     def _exact_scores(
-        self, ids: list[int], table: np.ndarray | None, positions: np.ndarray) -> np.ndarray:
+        self, ids: list[int], table: np.ndarray | None, positions: np.ndarray
+    ) -> np.ndarray:
         """Exact F1 of the candidate with the pool items at `positions`."""
         m = len(ids)
         lcs = np.zeros(len(positions), dtype=np.int64)

@@ -21,15 +21,36 @@ from distilabel_selfinstruct.pipeline import build_self_instruct_pipeline
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", help="seed tasks: a .jsonl file, a datasets path or Hub id (default: the package's seed set)")
+    parser.add_argument(
+        "--seeds",
+        help="seed tasks: a .jsonl file, a datasets path or Hub id (default: the package's seed set)",
+    )
     parser.add_argument("--num-prompts", type=int, default=5, help="proposal prompts (default: 5)")
-    parser.add_argument("--seed", type=int, default=42, help="seed of prompt sampling and generation (default: 42)")
-    parser.add_argument("--threshold", type=float, default=0.7, help="ROUGE-L novelty threshold (default: 0.7)")
-    parser.add_argument("--output-dir", default="output/self-instruct", help="where the dataset is saved (default: output/self-instruct)")
-    parser.add_argument("--model-path", help="a GGUF file for llama.cpp (default: the embedded model)")
-    parser.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY)")
+    parser.add_argument(
+        "--seed", type=int, default=42, help="seed of prompt sampling and generation (default: 42)"
+    )
+    parser.add_argument(
+        "--threshold", type=float, default=0.7, help="ROUGE-L novelty threshold (default: 0.7)"
+    )
+    parser.add_argument(
+        "--output-dir",
+        default="output/self-instruct",
+        help="where the dataset is saved (default: output/self-instruct)",
+    )
+    parser.add_argument(
+        "--model-path", help="a GGUF file for llama.cpp (default: the embedded model)"
+    )
+    parser.add_argument(
+        "--base-url",
+        help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY)",
+    )
     parser.add_argument("--model", help="the model name on that server")
-    parser.add_argument("--mode", choices=["completion", "chat"], default="completion", help="raw prompt for base models, or one user message for chat models (default: completion)")
+    parser.add_argument(
+        "--mode",
+        choices=["completion", "chat"],
+        default="completion",
+        help="raw prompt for base models, or one user message for chat models (default: completion)",
+    )
     parser.add_argument("--cache-dir", help="distilabel's cache directory")
     return parser.parse_args(argv)  # fmt: skip
 

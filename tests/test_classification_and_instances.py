@@ -1,6 +1,10 @@
 import pytest
 
-from distilabel_selfinstruct import ClassificationIdentification, InstanceGeneration, LlamaCppCompletionLLM
+from distilabel_selfinstruct import (
+    ClassificationIdentification,
+    InstanceGeneration,
+    LlamaCppCompletionLLM,
+)
 from distilabel_selfinstruct.steps.classification import parse_yes_no
 from distilabel_selfinstruct.steps.instances import parse_input_first, parse_output_first
 
@@ -53,7 +57,8 @@ def test_recorded_instance_generations(recorded):
             assert instance["output"] in record["generation"]
             assert "Output:" not in instance["input"] and "Class label" not in instance["output"]
     assert any(
-        r["output_tokens"] >= r["generation_kwargs"]["max_new_tokens"] for r in recorded["instances"]
+        r["output_tokens"] >= r["generation_kwargs"]["max_new_tokens"]
+        for r in recorded["instances"]
     )
 
 

@@ -25,7 +25,7 @@ def instruction_filter():
         ("Write a program that adds two numbers.", "blocked_prefix"),
         ("write a program that adds two numbers.", None),  # the prefix is case-sensitive
         ("- List three kinds of apples.", "leading_punctuation"),
-        ("\"Quote\" the sentence back to me.", "leading_punctuation"),
+        ('"Quote" the sentence back to me.', "leading_punctuation"),
         ("¿Cuál es la capital de Francia hoy?", "non_ascii_start"),
         ("Élaborez un plan de voyage simple.", "non_ascii_start"),
     ],
@@ -48,7 +48,10 @@ def test_rules_are_configurable():
 
 
 def test_process_keeps_rows_and_counts_rejections(instruction_filter):
-    rows = [{"instruction": text} for text in ("Draw a cat please.", "Name three big rivers.", "Hi there.")]
+    rows = [
+        {"instruction": text}
+        for text in ("Draw a cat please.", "Name three big rivers.", "Hi there.")
+    ]
     kept = next(instruction_filter.process(rows))
     assert kept == [{"instruction": "Name three big rivers."}]
     assert instruction_filter.rejection_counts == {"blocked_keyword": 1, "too_short": 1}
@@ -92,7 +95,10 @@ def test_conflicting_outputs_drop_the_whole_task_and_empty_inputs_may_repeat(ins
 
 
 def test_at_most_max_instances_reproducibly(instance_filter):
-    row = {"instruction": "t", "instances": [{"input": str(i), "output": f"o{i}"} for i in range(6)]}
+    row = {
+        "instruction": "t",
+        "instances": [{"input": str(i), "output": f"o{i}"} for i in range(6)],
+    }
     first = next(instance_filter.process([row]))[0]["instances"]
     again = next(instance_filter.process([row]))[0]["instances"]
     assert len(first) == 2 and first == again

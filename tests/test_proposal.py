@@ -13,7 +13,9 @@ def pool():
 
 
 def machine(n):
-    return [{"id": f"m{i}", "instruction": f"Machine task {i}.", "origin": "machine"} for i in range(n)]
+    return [
+        {"id": f"m{i}", "instruction": f"Machine task {i}.", "origin": "machine"} for i in range(n)
+    ]
 
 
 @pytest.mark.parametrize(("machine_count", "expected"), [(0, 0), (1, 1), (2, 2), (40, 2)])
@@ -29,7 +31,9 @@ def test_sampling_is_reproducible_shuffled_and_classification_aware(pool):
     again = sample_prompt_tasks(pool + machine(5), random.Random(3))
     assert first == again
     positions = [
-        [t["origin"] for t in sample_prompt_tasks(pool + machine(5), random.Random(s))].index("machine")
+        [t["origin"] for t in sample_prompt_tasks(pool + machine(5), random.Random(s))].index(
+            "machine"
+        )
         for s in range(30)
     ]
     assert len(set(positions)) > 3  # machine tasks are not always at the front
@@ -86,7 +90,10 @@ def test_recorded_generations_parse_into_clean_items(recorded):
         (" A.\n10. A.", ["A.", "A."]),  # repeats are left to the novelty filter
         ("9. Repeated number.\n10. B.", ["Repeated number.", "B."]),  # chat-style echo
         (" A.\n15. B.\n16. C.\n17. D.", ["A.", "B."]),  # item 16 is the stop
-        (" 把这句话翻译成英文。\n10. Résumé   the text.", ["把这句话翻译成英文。", "Résumé the text."]),
+        (
+            " 把这句话翻译成英文。\n10. Résumé   the text.",
+            ["把这句话翻译成英文。", "Résumé the text."],
+        ),
         (" Sum the 3.5 and 2.\n10. B", ["Sum the 3.5 and 2.", "B"]),  # numbers mid-line
         ("", []),
         (None, []),

@@ -46,9 +46,15 @@ def test_malformed_json_names_file_and_line(tmp_path):
         ({"instruction": "   "}, "line 1, field 'instruction': empty"),
         ({"instances": []}, "line 1, field 'instances': empty"),
         ({"instances": "x"}, "line 1, field 'instances': expected a list, got str"),
-        ({"instances": [{"input": 3, "output": "y"}]}, "field 'instances[0].input': expected a string, got int"),
+        (
+            {"instances": [{"input": 3, "output": "y"}]},
+            "field 'instances[0].input': expected a string, got int",
+        ),
         ({"instances": [{"input": "x"}]}, "field 'instances[0].output': missing"),
-        ({"is_classification": "yes"}, "field 'is_classification': expected true or false, got 'yes'"),
+        (
+            {"is_classification": "yes"},
+            "field 'is_classification': expected true or false, got 'yes'",
+        ),
         ({"id": 7}, "field 'id': expected a non-empty string, got 7"),
     ],
 )

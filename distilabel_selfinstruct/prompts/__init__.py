@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -13,7 +13,7 @@ __all__ = ["render_prompt"]
 _ENVIRONMENT = Environment(undefined=StrictUndefined, keep_trailing_newline=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(name: str) -> Template:
     source = (resources.files(__package__) / f"{name}.jinja2").read_text(encoding="utf-8")
     return _ENVIRONMENT.from_string(source)

@@ -1,11 +1,11 @@
 """What the Self-Instruct steps share: prompting an LLM with a template, and recording rejects."""
 
-
 import json
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from distilabel.constants import DISTILABEL_METADATA_KEY
 from distilabel.steps.base import _Step
 from distilabel.steps.tasks.base import _Task, normalize_statistics
 from pydantic import PrivateAttr
@@ -26,6 +26,9 @@ class PromptedTask(_Task):
     whatever the user left out of `llm.generation_kwargs`, at construction (so they show
     in `pipeline.yaml`) and again at `load()` (runtime parameters replace the whole dict),
     limited to the keys the LLM's `generate` accepts.
+
+    distilabel replaces an input row's `distilabel_metadata` with the task's own; here the
+    earlier steps' entries (raw outputs, token statistics) are kept beside the new ones.
 
     `format_output` can read `self._truncated`: whether the generation being parsed hit the
     `max_new_tokens` limit (its output token count reached it).
@@ -79,6 +82,9 @@ class PromptedTask(_Task):
             )
             formatted.extend(super()._format_outputs(single, input))
         self._truncated = False
+        earlier = (input or {}).get(DISTILABEL_METADATA_KEY) or {}
+        for output in formatted:
+            output[DISTILABEL_METADATA_KEY] = {**earlier, **output.get(DISTILABEL_METADATA_KEY, {})}
         return formatted
 
 

@@ -1,6 +1,5 @@
 """Classification identification: is the task answered by a label from a fixed set?"""
 
-
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +85,9 @@ class ClassificationIdentification(PromptedTask, Task):
         return {"temperature": 0.0, "top_p": 1.0, "max_new_tokens": 3, "stop": ["\n", "Task"]}
 
     def format_input(self, input: dict[str, Any]) -> "FormattedInput":
-        return self._prompt("classification_identification", instruction=input["instruction"].strip())
+        return self._prompt(
+            "classification_identification", instruction=input["instruction"].strip()
+        )
 
     def format_output(
         self, output: str | None, input: dict[str, Any] | None = None

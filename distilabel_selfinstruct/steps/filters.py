@@ -1,6 +1,5 @@
 """The paper's heuristic filters: on proposed instructions, and on generated instances."""
 
-
 import random
 import re
 import string
@@ -199,8 +198,12 @@ class InstanceFilter(RejectionLog, Step):
                 )
         conflicts = [given for given, outputs in outputs_by_input.items() if len(outputs) > 1]
         if conflicts:
-            detail = f"input {conflicts[0][:60]!r} has {len(outputs_by_input[conflicts[0]])} outputs"
-            return [], rejected + [reject(instance, "conflicting_outputs", detail) for instance in kept]
+            detail = (
+                f"input {conflicts[0][:60]!r} has {len(outputs_by_input[conflicts[0]])} outputs"
+            )
+            return [], rejected + [
+                reject(instance, "conflicting_outputs", detail) for instance in kept
+            ]
 
         unique, seen = [], set()
         for instance in kept:
@@ -238,4 +241,3 @@ class InstanceFilter(RejectionLog, Step):
             f" {sum(len(row['instances']) for row in kept_rows)} instances"
         )
         yield kept_rows
-

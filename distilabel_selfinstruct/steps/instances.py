@@ -1,6 +1,5 @@
 """Instance generation: input-first for ordinary tasks, output-first for classification."""
 
-
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -141,7 +140,9 @@ class InstanceGeneration(PromptedTask, Task):
         }
 
     def format_input(self, input: dict[str, Any]) -> "FormattedInput":
-        template = "instance_output_first" if input.get("is_classification") else "instance_input_first"
+        template = (
+            "instance_output_first" if input.get("is_classification") else "instance_input_first"
+        )
         return self._prompt(template, instruction=input["instruction"].strip())
 
     def format_output(

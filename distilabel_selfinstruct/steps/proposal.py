@@ -1,6 +1,5 @@
 """Instruction proposal: a numbered list of pool tasks, continued by the model."""
 
-
 import random
 import re
 from collections.abc import Sequence
@@ -236,7 +235,7 @@ class InstructionProposal(PromptedTask, GlobalTask):
             **self.llm.get_generation_kwargs(),
         )
         rows, truncated = [], 0
-        for prompt_index, (prompt, generated) in enumerate(zip(prompts, outputs)):
+        for prompt_index, (prompt, generated) in enumerate(zip(prompts, outputs, strict=True)):
             for generation in self._format_outputs(generated, prompt):
                 truncated += bool(generation.get("truncated"))
                 for item, instruction in enumerate(generation.get("instructions") or []):

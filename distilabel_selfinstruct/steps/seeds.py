@@ -1,6 +1,5 @@
 """The seed pool as a distilabel generator step."""
 
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +58,7 @@ class LoadSeedTasks(GeneratorStep):
         if self.source is not None and self.tasks is not None:
             raise ValueError("give either `source` or `tasks`, not both")
         origin = self.tasks if self.tasks is not None else self.source
-        if isinstance(origin, str) and not Path(origin).suffix == ".jsonl":
+        if isinstance(origin, str) and Path(origin).suffix != ".jsonl":
             self._loaded = load_seed_tasks(origin, split=self.split)
         else:
             self._loaded = load_seed_tasks(origin)

@@ -1,6 +1,5 @@
 """The novelty filter: drop instructions too similar (ROUGE-L) to the pool."""
 
-
 import itertools
 from typing import TYPE_CHECKING, Any
 
