@@ -83,9 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     tmp = output.with_name(output.name + ".partial")
     if tmp.exists():
         shutil.rmtree(tmp)
+    # Also copies the artifacts: every filter step's rejected rows.
     distiset.save_to_disk(tmp, save_card=False)
-    if distiset.artifacts_path:  # the rejected rows of every filter step
-        shutil.copytree(distiset.artifacts_path, tmp / "artifacts")
     if output.exists():
         shutil.rmtree(output)
     os.replace(tmp, output)
