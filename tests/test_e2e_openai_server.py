@@ -3,6 +3,7 @@
 port, started here and stopped at the end. Marked `e2e`.
 """
 
+import json
 import socket
 import subprocess
 import sys
@@ -14,7 +15,6 @@ import requests
 from distilabel_selfinstruct import (
     ClassificationIdentification,
     InstructionProposal,
-    LlamaCppCompletionLLM,
     OpenAICompletionLLM,
     embedded_model_path,
     load_seed_tasks,
@@ -70,12 +70,21 @@ def test_completion_mode_sends_the_raw_prompt_with_stop_sequences(server_url):
     assert text.strip() and "\n" not in text
     assert output["statistics"]["output_tokens"][0] <= 60
 
-    local = LlamaCppCompletionLLM()
-    local.load()
-    [same] = local.generate_outputs(
-        inputs=[prompt], max_new_tokens=60, temperature=0.0, stop=["\n"]
+    # The same request to llama.cpp in-process, in a child process: llama.cpp's threads must
+    # not live in the test process, which later forks distilabel's workers.
+    script = (
+        "import json, sys\n"
+        "from distilabel_selfinstruct import LlamaCppCompletionLLM\n"
+        "llm = LlamaCppCompletionLLM()\n"
+        "llm.load()\n"
+        "[out] = llm.generate_outputs(inputs=[sys.argv[1]], max_new_tokens=60, temperature=0.0,"
+        " stop=['\\n'])\n"
+        "print(json.dumps(out['generations'][0]))\n"
     )
-    assert same["generations"][0] == text  # the server got exactly the prompt text
+    run = subprocess.run(
+        [sys.executable, "-c", script, prompt], capture_output=True, text=True, check=True
+    )
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == text  # the exact prompt text
 
 
 def test_tasks_run_on_the_server(server_url):

@@ -1,0 +1,211 @@
+"""Benchmark: exact ROUGE-L novelty filtering with `RougeLIndex` against brute force.
+
+    python benchmarks/rouge_filter.py                      # pool up to 100K (about 15 min)
+    python benchmarks/rouge_filter.py --max-pool 10000     # a quick run
+
+The candidate stream is real instruction text from `../shared/data/` (the 175 seed tasks, the
+252 user-oriented instructions, the 203 proposed instructions of the ensemble-instruct data
+and the pool instructions recorded with them), turned into a long stream by a seeded
+generator (`--seed`):
+
+- 70% *splices*: the first part of one real instruction joined to the last part of
+  another, at random cut points, then 0 to 3 word edits (drop, insert or replace with a word
+  of the real vocabulary); these are mostly new, but close to their parents;
+- 30% *near-duplicates*: 1 or 2 word edits of a candidate kept earlier, most of which
+  the filter must reject.
+
+The pool starts from the 175 seeds and grows with every kept candidate. The script prints:
+
+1. whether the keep/drop decisions equal those of the brute-force loop (every candidate
+   scored by `rouge_score` against the whole pool, in order) on a prefix of the stream;
+2. at pool sizes 1K, 10K, 50K and 100K, the time per candidate of `RougeLIndex.most_similar`
+   and of the pre-tokenized brute-force `rouge_score` loop, measured in the same run, and the
+   speedup;
+3. the time to filter the first 52,000 candidates (the paper's scale) and the whole stream;
+4. the peak memory (max RSS) of a separate process that only grows the index to the
+   largest pool size.
+"""
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from rouge_score.rouge_scorer import _score_lcs
+
+from distilabel_selfinstruct.similarity import RougeLIndex, tokenize
+
+CHECKPOINTS = (1_000, 10_000, 50_000, 100_000)
+PAPER_STREAM = 52_000
+THRESHOLD = 0.7
+
+
+def real_texts(shared: Path) -> list[str]:
+    data = shared / "data"
+    texts = []
+    for name in (
+        "self_instruct/seed_tasks.jsonl",
+        "self_instruct/user_oriented_instructions.jsonl",
+    ):
+        texts += [json.loads(line)["instruction"] for line in (data / name).open()]
+    for path in sorted((data / "ensemble_instruct").glob("*.jsonl")):
+        for line in path.open():
+            record = json.loads(line)
+            texts.append(record["instruction"].replace("|EoS|", "").strip())
+            texts += list(record["most_similar"])
+    return list(dict.fromkeys(texts))
+
+
+def candidate_stream(texts: list[str], seed: int) -> Iterator[str]:
+    """An endless, seeded stream of splices and near-duplicates (see the module docstring)."""
+    rng = random.Random(seed)
+    vocabulary = sorted({word for text in texts for word in text.split()})
+    recent: list[str] = []
+
+    def edit(words: list[str], count: int) -> list[str]:
+        words = list(words)
+        for _ in range(count):
+            operation = rng.random()
+            if operation < 0.35 and len(words) > 3:
+                words.pop(rng.randrange(len(words)))
+            elif operation < 0.7:
+                words.insert(rng.randrange(len(words) + 1), rng.choice(vocabulary))
+            elif words:
+                words[rng.randrange(len(words))] = rng.choice(vocabulary)
+        return words
+
+    while True:
+        if recent and rng.random() < 0.3:
+            words = edit(rng.choice(recent).split(), rng.randint(1, 2))
+        else:
+            a, b = rng.choice(texts).split(), rng.choice(texts).split()
+            words = a[: rng.randint(1, len(a))] + b[rng.randint(0, len(b) - 1) :]
+            words = edit(words, rng.randint(0, 3))
+        text = " ".join(words)
+        recent.append(text)
+        if len(recent) > 5_000:
+            recent = recent[-5_000:]
+        yield text
+
+
+def brute_force_scores(candidate_tokens: list[str], pool_tokens: list[list[str]]) -> float:
+    return max(
+        (_score_lcs(candidate_tokens, tokens).fmeasure for tokens in pool_tokens), default=0.0
+    )
+
+
+def check_prefix(seeds: list[str], stream: Iterator[str], count: int) -> tuple[bool, int]:
+    index = RougeLIndex(seeds, threshold=THRESHOLD)
+    pool_tokens = [tokenize(text) for text in seeds]
+    same, kept = True, 0
+    for _ in range(count):
+        text = next(stream)
+        tokens = tokenize(text)
+        brute_keep = brute_force_scores(tokens, pool_tokens) <= THRESHOLD
+        if brute_keep:
+            pool_tokens.append(tokens)
+        fast_keep = index.filter([text])[0]
+        same &= fast_keep == brute_keep
+        kept += fast_keep
+    return same, kept
+
+
+def grow_only(shared: Path, seed: int, max_pool: int) -> None:
+    """Grows the index to `max_pool` and prints the process's peak RSS in MiB."""
+    texts = real_texts(shared)
+    seeds = [
+        json.loads(line)["instruction"]
+        for line in (shared / "data/self_instruct/seed_tasks.jsonl").open()
+    ]
+    index = RougeLIndex(seeds, threshold=THRESHOLD)
+    stream = candidate_stream(texts, seed)
+    while len(index) < max_pool:
+        index.filter([next(stream)])
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--max-pool", type=int, default=100_000)
+    parser.add_argument(
+        "--prefix", type=int, default=2_000, help="candidates checked against brute force"
+    )
+    parser.add_argument("--grow-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.grow_only:
+        grow_only(args.shared, args.seed, args.max_pool)
+        return
+
+    texts = real_texts(args.shared)
+    seeds = [
+        json.loads(line)["instruction"]
+        for line in (args.shared / "data/self_instruct/seed_tasks.jsonl").open()
+    ]
+    print(f"real instruction texts: {len(texts)}; seed pool: {len(seeds)}; threshold {THRESHOLD}")
+
+    started = time.perf_counter()
+    same, kept = check_prefix(seeds, candidate_stream(texts, args.seed), args.prefix)
+    print(
+        f"decisions identical to brute force on the first {args.prefix} candidates: "
+        f"{'yes' if same else 'NO'} ({kept} kept, {args.prefix - kept} dropped;"
+        f" {time.perf_counter() - started:.1f} s with brute force)"
+    )
+
+    index = RougeLIndex(seeds, threshold=THRESHOLD)
+    pool_tokens = [tokenize(text) for text in seeds]
+    stream = candidate_stream(texts, args.seed)
+    checkpoints = [size for size in CHECKPOINTS if size <= args.max_pool]
+    print(
+        f"\n{'pool':>8} {'fast ms/cand':>13} {'brute ms/cand':>14} {'speedup':>8} {'keep rate':>10}"
+    )
+    filtering, judged, paper_time = 0.0, 0, None
+    while checkpoints:
+        text = next(stream)
+        tick = time.perf_counter()
+        keep = index.filter([text])[0]
+        filtering += time.perf_counter() - tick
+        judged += 1
+        if keep:
+            pool_tokens.append(tokenize(text))
+        if judged == PAPER_STREAM:
+            paper_time = filtering
+        if len(index) >= checkpoints[0]:
+            size = checkpoints.pop(0)
+            probes = [next(stream) for _ in range(300)]
+            tick = time.perf_counter()
+            for probe in probes:
+                index.most_similar(probe)
+            fast = (time.perf_counter() - tick) / len(probes)
+            brute_probes = probes[: max(2, 20_000 // size)]
+            tick = time.perf_counter()
+            for probe in brute_probes:
+                brute_force_scores(tokenize(probe), pool_tokens)
+            brute = (time.perf_counter() - tick) / len(brute_probes)
+            print(
+                f"{size:>8,} {fast * 1e3:>13.3f} {brute * 1e3:>14.1f} {brute / fast:>7.0f}x"
+                f" {len(index) / judged:>9.0%}",
+                flush=True,
+            )
+    print(f"\nfiltered {judged:,} candidates into a pool of {len(index):,} in {filtering:.1f} s")
+    if paper_time is not None:
+        print(f"the first {PAPER_STREAM:,} candidates took {paper_time:.1f} s")
+
+    command = [sys.executable, __file__, "--grow-only", "--shared", str(args.shared),
+               "--seed", str(args.seed), "--max-pool", str(args.max_pool)]  # fmt: skip
+    peak = float(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+    print(
+        f"peak memory (max RSS) of a process growing the index to {args.max_pool:,}: {peak:.0f} MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()
