@@ -33,12 +33,15 @@ import resource
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 from rouge_score.rouge_scorer import _score_lcs
 
-from distilabel_selfinstruct.similarity import RougeLIndex, tokenize
+warnings.filterwarnings("ignore")  # distilabel's import-time pydantic warnings
+
+from distilabel_selfinstruct.similarity import RougeLIndex, tokenize  # noqa: E402
 
 CHECKPOINTS = (1_000, 10_000, 50_000, 100_000)
 PAPER_STREAM = 52_000
@@ -122,11 +125,12 @@ def grow_only(shared: Path, seed: int, max_pool: int) -> None:
         json.loads(line)["instruction"]
         for line in (shared / "data/self_instruct/seed_tasks.jsonl").open()
     ]
-    index = RougeLIndex(seeds, threshold=THRESHOLD)
     stream = candidate_stream(texts, seed)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    index = RougeLIndex(seeds, threshold=THRESHOLD)
     while len(index) < max_pool:
         index.filter([next(stream)])
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def main() -> None:
