@@ -84,6 +84,11 @@ def default_seed_tasks_path() -> Path:
     return Path(str(resources.files("distilabel_selfinstruct") / "data/default_seed_tasks.jsonl"))
 
 
+@dataclass(frozen=True)
+class _Malformed:
+    message: str
+
+
 def _type_name(value: Any) -> str:
     return type(value).__name__
 
@@ -192,11 +197,6 @@ def validate_seed_tasks(records: Iterable[tuple[str, Any]], source: str) -> list
     if problems:
         raise SeedTaskError(source, problems)
     return tasks
-
-
-@dataclass(frozen=True)
-class _Malformed:
-    message: str
 
 
 def _read_jsonl(path: Path) -> Iterable[tuple[str, Any]]:

@@ -216,8 +216,11 @@ class RougeLIndex:
 
     def add(self, text: str) -> int:
         """Adds `text` to the pool and returns its position."""
+        return self._add(text, self._tokenize(text))
+
+    def _add(self, text: str, tokens: Sequence[str]) -> int:
         position = len(self._texts)
-        ids = self._ids(self._tokenize(text), grow=True)
+        ids = self._ids(tokens, grow=True)
         self._texts.append(text)
         self._lengths.append(len(ids))
         row = np.zeros(_WORD_BITS, dtype=np.int32)
@@ -296,9 +299,12 @@ class RougeLIndex:
         """The exact maximum ROUGE-L F1 of `text` with the pool and the first position
         reaching it; `(0.0, None)` on an empty pool.
         """
+        return self._most_similar(self._tokenize(text))
+
+    def _most_similar(self, tokens: Sequence[str]) -> tuple[float, int | None]:
         if not self._texts:
             return 0.0, None
-        ids = self._ids(self._tokenize(text), grow=False)
+        ids = self._ids(tokens, grow=False)
         if not ids:
             return 0.0, 0
         positions, bounds = self._upper_bounds(ids)
@@ -324,17 +330,25 @@ class RougeLIndex:
         """Whether `text` would be kept: its maximum score is not above the threshold."""
         return self.most_similar(text)[0] <= self.threshold
 
+    def judge(self, text: str) -> tuple[bool, float, int | None]:
+        """Scores `text` against the pool and adds it when it is novel (tokenizing once).
+
+        Returns:
+            Whether it was kept, its maximum score and the first position reaching it (as
+            `most_similar`, before `text` joined the pool).
+        """
+        tokens = self._tokenize(text)
+        score, position = self._most_similar(tokens)
+        keep = score <= self.threshold
+        if keep:
+            self._add(text, tokens)
+        return keep, score, position
+
     def filter(self, candidates: Iterable[str]) -> list[bool]:
         """Keeps each candidate, in order, whose maximum score is not above the threshold;
         a kept candidate joins the pool at once, so later ones are compared with it too.
         """
-        decisions = []
-        for text in candidates:
-            keep = self.is_novel(text)
-            if keep:
-                self.add(text)
-            decisions.append(keep)
-        return decisions
+        return [self.judge(text)[0] for text in candidates]
 
     def state_dict(self) -> dict[str, Any]:
         """The index's state as plain data (JSON-serialisable)."""

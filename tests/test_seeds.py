@@ -111,6 +111,7 @@ def test_load_seed_tasks_step_fails_at_construction_and_batches(tmp_path):
     first = batches[0][0][0]
     assert first["origin"] == "seed" and set(step.outputs) == set(first)
     assert len(next(step.process(offset=30))[0]) == 2
+    assert LoadSeedTasks(source=default_seed_tasks_path()).seeds_digest == step.seeds_digest
 
 
 def test_digest_follows_content_so_cache_signatures_change(tmp_path):

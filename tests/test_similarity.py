@@ -160,3 +160,11 @@ def test_unicode_tokenizer_catches_duplicates_the_paper_misses():
 def test_unknown_tokenizer_is_rejected():
     with pytest.raises(ValueError, match="unknown tokenizer"):
         RougeLIndex(tokenizer="whitespace")
+
+
+def test_judge_scores_then_adds_only_novel_text():
+    index = RougeLIndex(["Tell me a joke."])
+    assert index.judge("Tell me a funny joke.") == (False, 0.888888888888889, 0)
+    assert len(index) == 1
+    assert index.judge("List three uses for paper clips.") == (True, 0.0, 0)
+    assert index[1] == "List three uses for paper clips." and len(index) == 2

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distilabel.steps.base import GeneratorStep
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, field_validator
 
 from distilabel_selfinstruct.seeds import SeedTask, load_seed_tasks, seed_tasks_digest
 from distilabel_selfinstruct.steps.proposal import SEED_ORIGIN
@@ -52,6 +52,11 @@ class LoadSeedTasks(GeneratorStep):
     seeds_digest: str | None = Field(default=None, description="Derived from the tasks.")
 
     _loaded: list[SeedTask] = PrivateAttr(default_factory=list)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _path_to_str(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, Path) else value
 
     def model_post_init(self, __context: Any) -> None:
         super().model_post_init(__context)

@@ -85,15 +85,14 @@ class RougeSimilarityFilter(RejectionLog, GlobalStep):
         index = RougeLIndex(seeds, threshold=self.threshold, tokenizer=self.tokenizer)
         kept, rejected = [], []
         for number, row in enumerate(candidates, start=1):
-            score, position = index.most_similar(row["instruction"])
+            keep, score, position = index.judge(row["instruction"])
             similar = None if position is None else index[position]
             scored = {**row, "most_similar_instruction": similar, "most_similar_score": score}
-            if score > self.threshold:
+            if keep:
+                kept.append(scored)
+            else:
                 detail = f"ROUGE-L {score:.4f} > {self.threshold} with {similar!r}"
                 rejected.append(self._rejected_record(scored, "rouge_similarity", detail))
-            else:
-                index.add(row["instruction"])
-                kept.append(scored)
             if number % _PROGRESS_EVERY == 0:
                 self._logger.info(
                     f"{self.name}: {number}/{len(candidates)} judged, {len(kept)} kept,"
