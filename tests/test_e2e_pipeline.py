@@ -10,6 +10,8 @@ from distilabel_selfinstruct.pipeline import build_self_instruct_pipeline
 
 pytestmark = pytest.mark.e2e
 
+THRESHOLD = 0.4
+
 
 def comparable(distiset):
     rows = distiset["default"]["train"].to_list()
@@ -23,7 +25,10 @@ def comparable(distiset):
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
-    pipeline = build_self_instruct_pipeline(num_prompts=2, seed=5, cache_dir=str(cache))
+    # A strict novelty threshold, so that the run certainly rejects some instructions.
+    pipeline = build_self_instruct_pipeline(
+        num_prompts=2, seed=5, threshold=THRESHOLD, cache_dir=str(cache)
+    )
     distiset = pipeline.run(use_cache=False)
     yaml_path = tmp_path_factory.mktemp("yaml") / "pipeline.yaml"
     pipeline.save(yaml_path, format="yaml")
@@ -38,7 +43,7 @@ def test_every_stage_runs_once_on_the_embedded_model(first_run):
         assert row["origin"] == "machine" and len(row["prompt_tasks"]) == 8
         assert row["instruction"].strip() and row["raw_generation"]
         assert " ".join(row["instruction"].split()) in " ".join(row["raw_generation"].split())
-        assert 0.0 <= row["most_similar_score"] <= 0.7
+        assert 0.0 <= row["most_similar_score"] <= THRESHOLD
         assert row["is_classification"] in (True, False, None)
         assert 1 <= len(row["instances"]) <= 5
         assert all(instance["output"].strip() for instance in row["instances"])
@@ -48,13 +53,15 @@ def test_every_stage_runs_once_on_the_embedded_model(first_run):
 
 def test_rejection_artifacts_match_their_counts(first_run):
     distiset, _ = first_run
-    if distiset.artifacts_path is None:
-        pytest.skip("nothing was rejected in this run")
-    for path in Path(distiset.artifacts_path).glob("*/rejected/rejected.jsonl"):
+    files = list(Path(distiset.artifacts_path).glob("*/rejected/rejected.jsonl"))
+    assert any(path.parts[-3] == "rouge_similarity_filter" for path in files)
+    for path in files:
         metadata = json.loads((path.parent / "metadata.json").read_text())
         records = [json.loads(line) for line in path.read_text().splitlines()]
         assert sum(metadata["counts"].values()) == len(records)
         assert all(record["rejected_by"] for record in records)
+        if path.parts[-3] == "rouge_similarity_filter":
+            assert all(record["most_similar_score"] > THRESHOLD for record in records)
 
 
 def test_yaml_round_trip_gives_the_same_dataset(first_run):
