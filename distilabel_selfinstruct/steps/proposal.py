@@ -136,7 +136,7 @@ class InstructionProposal(PromptedTask, GlobalTask):
         - is_classification (`bool`, optional): used by `classification_only`.
 
     Output columns:
-        - id (`str`): `<step name>_<prompt>_<item>`.
+        - id (`str`): `<step name>_<prompt>_<generation>_<item>`.
         - instruction (`str`): a proposed instruction.
         - origin (`str`): `"machine"`.
         - prompt_tasks (`list[str]`): the tasks listed in its prompt, in order.
@@ -236,12 +236,12 @@ class InstructionProposal(PromptedTask, GlobalTask):
         )
         rows, truncated = [], 0
         for prompt_index, (prompt, generated) in enumerate(zip(prompts, outputs, strict=True)):
-            for generation in self._format_outputs(generated, prompt):
+            for number, generation in enumerate(self._format_outputs(generated, prompt)):
                 truncated += bool(generation.get("truncated"))
                 for item, instruction in enumerate(generation.get("instructions") or []):
                     rows.append(
                         {
-                            "id": f"{self.name}_{prompt_index}_{item}",
+                            "id": f"{self.name}_{prompt_index}_{number}_{item}",
                             "instruction": instruction,
                             "origin": MACHINE_ORIGIN,
                             **prompt,
