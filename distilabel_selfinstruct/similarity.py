@@ -190,6 +190,7 @@ class RougeLIndex:
         # Items of at most 64 tokens, padded with 0 (no token has id 0).
         self._short = _Growable(np.int32, width=_WORD_BITS)
         self._long: dict[int, np.ndarray] = {}
+        self._is_long = _Growable(bool)
         self._postings: dict[int, tuple[_Growable, _Growable]] = {}
         for text in texts:
             self.add(text)
@@ -229,6 +230,7 @@ class RougeLIndex:
         else:
             self._long[position] = np.asarray(ids, dtype=np.int32)
         self._short.append(row)
+        self._is_long.append(len(ids) > _WORD_BITS)
         for token, count in Counter(ids).items():
             items, counts = self._postings.setdefault(
                 token, (_Growable(np.int64), _Growable(np.int32))
@@ -262,26 +264,22 @@ class RougeLIndex:
         """Exact F1 of the candidate with the pool items at `positions`."""
         m = len(ids)
         lcs = np.zeros(len(positions), dtype=np.int64)
-        if table is not None:
-            is_long = np.isin(positions, list(self._long)) if self._long else None
-            short = positions if is_long is None else positions[~is_long]
-            if len(short):
-                width = int(self._lengths.view[short].max())
-                match = table[self._short.view[short, :width]]
-                full = _FULL_WORD if m == _WORD_BITS else np.uint64((1 << m) - 1)
-                row = np.full(len(short), full, dtype=np.uint64)
-                with np.errstate(over="ignore"):
-                    for column in range(width):
-                        u = row & match[:, column]
-                        row = ((row + u) | (row - u)) & full
-                lcs_short = m - np.bitwise_count(row).astype(np.int64)
-                if is_long is None:
-                    lcs = lcs_short
-                else:
-                    lcs[~is_long] = lcs_short
-            slow = [] if is_long is None else np.flatnonzero(is_long)
+        if table is None:  # the candidate is longer than a machine word
+            fast, slow = np.array([], dtype=np.int64), np.arange(len(positions))
         else:
-            slow = range(len(positions))
+            is_long = self._is_long.view[positions]
+            fast, slow = np.flatnonzero(~is_long), np.flatnonzero(is_long)
+        if len(fast):
+            items = positions[fast]
+            width = int(self._lengths.view[items].max())
+            match = table[self._short.view[items, :width]]
+            full = _FULL_WORD if m == _WORD_BITS else np.uint64((1 << m) - 1)
+            row = np.full(len(items), full, dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                for column in range(width):
+                    u = row & match[:, column]
+                    row = ((row + u) | (row - u)) & full
+            lcs[fast] = m - np.bitwise_count(row).astype(np.int64)
         for index in slow:
             lcs[index] = _lcs_length(ids, self._item_ids(int(positions[index])).tolist())
         precision = lcs / self._lengths.view[positions]
