@@ -13,10 +13,16 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 
-from distilabel_selfinstruct import LlamaCppCompletionLLM, OpenAICompletionLLM
-from distilabel_selfinstruct.pipeline import build_self_instruct_pipeline
+from pydantic.warnings import UnsupportedFieldAttributeWarning
+
+# distilabel 1.5.3's field declarations warn on every import; they say nothing about this run.
+warnings.filterwarnings("ignore", category=UnsupportedFieldAttributeWarning)
+
+from distilabel_selfinstruct import LlamaCppCompletionLLM, OpenAICompletionLLM, SeedTaskError  # noqa: E402
+from distilabel_selfinstruct.pipeline import build_self_instruct_pipeline  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -69,14 +75,18 @@ def main(argv: list[str] | None = None) -> int:
         def llm_factory():
             return LlamaCppCompletionLLM(model_path=args.model_path, mode=args.mode)
 
-    pipeline = build_self_instruct_pipeline(
-        llm_factory=llm_factory,
-        seeds=args.seeds,
-        num_prompts=args.num_prompts,
-        seed=args.seed,
-        threshold=args.threshold,
-        cache_dir=args.cache_dir,
-    )
+    try:
+        pipeline = build_self_instruct_pipeline(
+            llm_factory=llm_factory,
+            seeds=args.seeds,
+            num_prompts=args.num_prompts,
+            seed=args.seed,
+            threshold=args.threshold,
+            cache_dir=args.cache_dir,
+        )
+    except (SeedTaskError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     distiset = pipeline.run(use_cache=False)
     output = Path(args.output_dir)
