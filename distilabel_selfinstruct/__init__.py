@@ -1,5 +1,6 @@
 """Self-Instruct (Wang et al., 2022) as distilabel steps."""
 
+from distilabel_selfinstruct.formats import to_alpaca, to_messages, to_prompt_completion
 from distilabel_selfinstruct.llms import (
     EMBEDDED_MODEL_NAME,
     LlamaCppCompletionLLM,
@@ -45,4 +46,7 @@ __all__ = [
     "default_seed_tasks_path",
     "embedded_model_path",
     "load_seed_tasks",
+    "to_alpaca",
+    "to_messages",
+    "to_prompt_completion",
 ]
