@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
-from distilabel.models.llms import LlamaCppLLM, OpenAILLM
+from distilabel.models.llms import InferenceEndpointsLLM, LlamaCppLLM, OpenAILLM, vLLM
 from distilabel.models.llms.utils import prepare_output
 from distilabel.typing import FormattedInput, GenerateOutput
 from pydantic import Field, FilePath, NonNegativeInt, SecretStr, validate_call
@@ -287,8 +287,6 @@ def prompt_as_llm_input(llm: LLM, prompt: str) -> FormattedInput:
     """The prompt as the LLM should receive it: raw text for LLMs with a completion path,
     one user message for chat-only LLMs.
     """
-    from distilabel.models.llms import InferenceEndpointsLLM, vLLM
-
     raw_capable = (
         LlamaCppCompletionLLM,
         OpenAICompletionLLM,

@@ -3,7 +3,7 @@
 import json
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from distilabel.constants import DISTILABEL_METADATA_KEY
 from distilabel.steps.base import _Step
@@ -94,7 +94,6 @@ class RejectionLog(_Step):
     when the step runs in a pipeline.
     """
 
-    rejected_columns: ClassVar[tuple[str, ...]] = ("rejected_by", "rejection_detail", "rejected_at")
     _rejection_counts: Counter[str] = PrivateAttr(default_factory=Counter)
 
     @property

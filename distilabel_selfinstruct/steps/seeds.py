@@ -63,10 +63,7 @@ class LoadSeedTasks(GeneratorStep):
         if self.source is not None and self.tasks is not None:
             raise ValueError("give either `source` or `tasks`, not both")
         origin = self.tasks if self.tasks is not None else self.source
-        if isinstance(origin, str) and Path(origin).suffix != ".jsonl":
-            self._loaded = load_seed_tasks(origin, split=self.split)
-        else:
-            self._loaded = load_seed_tasks(origin)
+        self._loaded = load_seed_tasks(origin, split=self.split)
         self.seeds_digest = seed_tasks_digest(self._loaded)
 
     @property
