@@ -1,12 +1,14 @@
 """Self-Instruct (Wang et al., 2022) as distilabel steps."""
 
 from distilabel_selfinstruct.formats import to_alpaca, to_messages, to_prompt_completion
+from distilabel_selfinstruct.journal import GenerationJournal, JournaledGeneration
 from distilabel_selfinstruct.llms import (
     EMBEDDED_MODEL_NAME,
     LlamaCppCompletionLLM,
     OpenAICompletionLLM,
     embedded_model_path,
 )
+from distilabel_selfinstruct.pipeline import CONFIGS, build_self_instruct_pipeline
 from distilabel_selfinstruct.seeds import (
     SeedInstance,
     SeedTask,
@@ -17,23 +19,33 @@ from distilabel_selfinstruct.seeds import (
 from distilabel_selfinstruct.similarity import RougeLIndex
 from distilabel_selfinstruct.steps import (
     ClassificationIdentification,
+    CollectRejected,
+    FinetuningFormats,
+    FlattenInstances,
     InstanceFilter,
     InstanceGeneration,
     InstructionFilter,
     InstructionProposal,
     LoadSeedTasks,
     RougeSimilarityFilter,
+    SelfInstructBootstrap,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CONFIGS",
     "EMBEDDED_MODEL_NAME",
     "ClassificationIdentification",
+    "CollectRejected",
+    "FinetuningFormats",
+    "FlattenInstances",
+    "GenerationJournal",
     "InstanceFilter",
     "InstanceGeneration",
     "InstructionFilter",
     "InstructionProposal",
+    "JournaledGeneration",
     "LlamaCppCompletionLLM",
     "LoadSeedTasks",
     "OpenAICompletionLLM",
@@ -42,7 +54,9 @@ __all__ = [
     "SeedInstance",
     "SeedTask",
     "SeedTaskError",
+    "SelfInstructBootstrap",
     "__version__",
+    "build_self_instruct_pipeline",
     "default_seed_tasks_path",
     "embedded_model_path",
     "load_seed_tasks",

@@ -71,14 +71,18 @@ def _layouts() -> dict[str, list[str]]:
 
 
 def to_prompt_completion(
-    rows: Iterable[Mapping[str, Any]], seed: int = 42, end_of_text: str = END_OF_TEXT
+    rows: Iterable[Mapping[str, Any]],
+    seed: int = 42,
+    end_of_text: str = END_OF_TEXT,
+    deduplicate: bool = True,
 ) -> list[dict[str, str]]:
     """The paper's fine-tuning form: a prompt drawn from a few layouts
     (`prompts/finetuning.json`) and the output as the completion, ending with `end_of_text`.
 
     As in the paper, half of the inputs that start with a single `field:` prefix lose it,
     double newlines in inputs are collapsed, and duplicate prompt/completion pairs are
-    dropped. The draws are reproducible from `seed`.
+    dropped (with `deduplicate`; without it, record `i` belongs to instance `i`). The draws
+    are reproducible from `seed`.
 
     Examples:
         >>> rows = [{"instruction": "Add the numbers.", "instances": [
@@ -101,7 +105,7 @@ def to_prompt_completion(
             layout = rng.choice(layouts["without_input"])
         prompt = layout.format(instruction=instruction, input=given)
         completion = f"{' ' if prompt.endswith(':') else ''}{output}{end_of_text}"
-        if (prompt, completion) not in seen:
+        if not deduplicate or (prompt, completion) not in seen:
             seen.add((prompt, completion))
             records.append({"prompt": prompt, "completion": completion})
     return records

@@ -25,6 +25,8 @@ from distilabel.models.llms.utils import prepare_output
 from distilabel.typing import FormattedInput, GenerateOutput
 from pydantic import Field, FilePath, NonNegativeInt, SecretStr, validate_call
 
+from distilabel_selfinstruct.journal import JournaledGeneration
+
 if TYPE_CHECKING:
     from distilabel.models.llms.base import LLM
 
@@ -74,7 +76,7 @@ def _file_fingerprint(path: Path) -> str:
     return f"{path.name}:{path.stat().st_size}:{digest.hexdigest()[:16]}"
 
 
-class LlamaCppCompletionLLM(LlamaCppLLM):
+class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
     """llama.cpp on the CPU in completion mode; the embedded model when no path is given.
 
     Unlike distilabel's `LlamaCppLLM`, a prompt given as a string is sent as is to
@@ -91,6 +93,8 @@ class LlamaCppCompletionLLM(LlamaCppLLM):
 
     Runtime parameters:
         - `model_path`: a GGUF file; `None` (the default) selects the embedded model.
+        - `journal_dir`: where finished generations are recorded, so that a rerun after a
+          crash repeats none (see `JournaledGeneration`); `None` records nothing.
         - `generation_kwargs`: `max_new_tokens`, `temperature`, `top_p`,
           `frequency_penalty`, `presence_penalty`, `stop`, `seed`.
 
@@ -126,6 +130,9 @@ class LlamaCppCompletionLLM(LlamaCppLLM):
         if self.model_path is None:
             self.model_path = embedded_model_path()
         super().load()
+
+    def _journal_identity(self) -> dict[str, Any]:
+        return {"llm": "llama.cpp", "model": self.model_fingerprint, "mode": self.mode}
 
     @property
     def model_name(self) -> str:
@@ -195,13 +202,14 @@ class LlamaCppCompletionLLM(LlamaCppLLM):
         return outputs
 
 
-class OpenAICompletionLLM(OpenAILLM):
+class OpenAICompletionLLM(JournaledGeneration, OpenAILLM):
     """Any OpenAI-compatible server (vLLM, llama.cpp's server, TGI, OpenAI) in completion mode.
 
     A string prompt goes to `/v1/completions` with its stop sequences (`mode="completion"`,
     for base models), or to `/v1/chat/completions` as one user message (`mode="chat"`).
     The API key comes from `OPENAI_API_KEY`; local servers that need none accept the
-    placeholder used when it is unset.
+    placeholder used when it is unset. With `journal_dir` set, finished generations are
+    recorded so that a rerun after a crash repeats none (see `JournaledGeneration`).
 
     Examples:
         ```python
@@ -217,6 +225,9 @@ class OpenAICompletionLLM(OpenAILLM):
         default_factory=lambda: SecretStr(os.getenv("OPENAI_API_KEY", "no-key")),
         description="The API key; read from OPENAI_API_KEY.",
     )
+
+    def _journal_identity(self) -> dict[str, Any]:
+        return {"llm": "openai", "base_url": self.base_url, "model": self.model, "mode": self.mode}
 
     @validate_call
     async def agenerate(  # type: ignore[override]

@@ -3,87 +3,148 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from distilabel.models.llms.base import LLM
 from distilabel.pipeline import Pipeline
+from distilabel.pipeline.base import BasePipeline
 
+from distilabel_selfinstruct.journal import JournaledGeneration
 from distilabel_selfinstruct.llms import LlamaCppCompletionLLM
 from distilabel_selfinstruct.steps import (
     ClassificationIdentification,
+    CollectRejected,
+    FinetuningFormats,
+    FlattenInstances,
     InstanceFilter,
     InstanceGeneration,
-    InstructionFilter,
-    InstructionProposal,
-    LoadSeedTasks,
-    RougeSimilarityFilter,
+    SelfInstructBootstrap,
 )
+from distilabel_selfinstruct.steps.exports import SelectColumns
 
-__all__ = ["build_self_instruct_pipeline"]
+__all__ = ["CONFIGS", "INSTRUCTION_COLUMNS", "build_self_instruct_pipeline"]
+
+# The Distiset's configs: the pipeline's leaf steps carry these names.
+CONFIGS = ("instructions", "instances", "rejected", "finetuning")
+
+INSTRUCTION_COLUMNS = [
+    "id",
+    "instruction",
+    "round",
+    "prompt_tasks",
+    "prompt_task_ids",
+    "raw_generation",
+    "most_similar_instruction",
+    "most_similar_score",
+    "is_classification",
+    "classification_error",
+    "model_name",
+    "distilabel_metadata",
+]
 
 
 def build_self_instruct_pipeline(
     llm_factory: Callable[[], LLM] = LlamaCppCompletionLLM,
     seeds: str | list[dict[str, Any]] | None = None,
+    num_instructions: int = 100,
     num_prompts: int = 5,
+    max_rounds: int | None = None,
+    max_generated_tokens: int | None = None,
     seed: int = 42,
     threshold: float = 0.7,
+    journal_dir: str | Path | None = None,
     name: str = "self-instruct",
-    cache_dir: str | None = None,
-) -> Pipeline:
-    """A pipeline that runs every Self-Instruct stage once over the seed pool.
+    cache_dir: str | Path | None = None,
+    pipeline_class: type[BasePipeline] = Pipeline,
+    **pipeline_kwargs: Any,
+) -> BasePipeline:
+    """The whole Self-Instruct method as one distilabel pipeline.
 
-    load_seed_tasks → instruction_proposal → instruction_filter → rouge_similarity_filter
-    (which also receives the seeds, its initial pool) → classification_identification →
-    instance_generation → instance_filter. Each task gets its own LLM from `llm_factory`.
-    The leaf step's rows (instructions with their instances) form the Distiset's default
-    config; rejected rows are artifacts of the filter steps.
+    `bootstrap` (`SelfInstructBootstrap`: the seed pool, proposal rounds, heuristic and
+    ROUGE-L filters, until `num_instructions` are kept) → `classification_identification`
+    → `instance_generation` → `instance_filter`. Four leaf steps make the Distiset's
+    configs (`CONFIGS`):
+
+    - `instructions`: every kept instruction with its provenance (`INSTRUCTION_COLUMNS`:
+      round, prompt tasks, most similar pool instruction and score, is_classification,
+      token statistics in `distilabel_metadata`);
+    - `instances`: one row per kept instance;
+    - `finetuning`: one record per instance in the paper's prompt/completion form, Alpaca
+      and chat `messages`;
+    - `rejected`: every rejected instruction and instance with its rule.
+
+    It is an ordinary distilabel pipeline: connect more steps to any of these (a quality
+    scorer after `instance_filter`, ...) inside `with pipeline:`, and run it with any
+    pipeline class (`pipeline_class=RayPipeline` for a Ray cluster). Each task gets its own
+    LLM from `llm_factory`; with `journal_dir`, LLMs that keep a generation journal
+    (this package's) record every finished generation there, so that running the same
+    pipeline again after a crash repeats none and ends with the same dataset.
 
     Args:
         llm_factory: makes one LLM per task (default: the embedded model, completion mode).
-        seeds: a seed source for `LoadSeedTasks` (path, Hub id or list); `None` for the
-            package's default seed set.
-        num_prompts: proposal prompts.
-        seed: seed of the prompt sampling, the instance sample, and of the LLMs' sampling
-            where the backend takes one (so a rerun gives the same dataset).
+        seeds: a seed source (path, Hub id or list of tasks); `None` for the package's
+            default seed set.
+        num_instructions: machine-made instructions to keep.
+        num_prompts: proposal prompts per round.
+        max_rounds: stop the bootstrap after this many rounds.
+        max_generated_tokens: stop the bootstrap once it generated this many tokens.
+        seed: seed of the prompt sampling, the instance sample, the fine-tuning layouts,
+            and of the LLMs' sampling where the backend takes one.
         threshold: ROUGE-L novelty threshold.
+        journal_dir: where finished generations are recorded (`None`: not recorded).
         name: the pipeline's name (its cache key).
         cache_dir: distilabel's cache directory.
+        pipeline_class: `Pipeline` (the default) or `RayPipeline`.
+        **pipeline_kwargs: passed to the pipeline class (e.g. `ray_head_node_url`).
 
     Examples:
         ```python
         from distilabel_selfinstruct.pipeline import build_self_instruct_pipeline
 
         if __name__ == "__main__":
-            distiset = build_self_instruct_pipeline(num_prompts=2).run(use_cache=False)
-            print(distiset["default"]["train"][0])
+            pipeline = build_self_instruct_pipeline(num_instructions=3, num_prompts=2)
+            distiset = pipeline.run(use_cache=False)
+            print(distiset["instructions"]["train"]["instruction"])
+            print(distiset["finetuning"]["train"][0])
         ```
     """
 
     def make_llm() -> LLM:
-        """An LLM from the factory, with the run's seed where the backend takes one."""
+        """An LLM from the factory, with the run's seed and journal where it takes them."""
         llm = llm_factory()
         if any(parameter.name == "seed" for parameter in llm.generate_parameters):
             llm.generation_kwargs = {"seed": seed, **(llm.generation_kwargs or {})}
+        if journal_dir is not None and isinstance(llm, JournaledGeneration):
+            llm.journal_dir = str(journal_dir)
         return llm
 
-    with Pipeline(name=name, cache_dir=cache_dir) as pipeline:
-        if isinstance(seeds, list):
-            load_seeds = LoadSeedTasks(name="load_seed_tasks", tasks=seeds)
-        else:
-            load_seeds = LoadSeedTasks(name="load_seed_tasks", source=seeds)
-        proposal = InstructionProposal(
-            name="instruction_proposal", llm=make_llm(), num_prompts=num_prompts, seed=seed
+    seed_source = {"tasks": seeds} if isinstance(seeds, list) else {"source": seeds}
+    with pipeline_class(name=name, cache_dir=cache_dir, **pipeline_kwargs) as pipeline:
+        bootstrap = SelfInstructBootstrap(
+            name="bootstrap",
+            llm=make_llm(),
+            num_instructions=num_instructions,
+            num_prompts=num_prompts,
+            max_rounds=max_rounds,
+            max_generated_tokens=max_generated_tokens,
+            seed=seed,
+            threshold=threshold,
+            add_raw_input=False,
+            **seed_source,
         )
-        instruction_filter = InstructionFilter(name="instruction_filter")
-        similarity = RougeSimilarityFilter(name="rouge_similarity_filter", threshold=threshold)
         classification = ClassificationIdentification(
-            name="classification_identification", llm=make_llm()
+            name="classification_identification", llm=make_llm(), add_raw_input=False
         )
-        instances = InstanceGeneration(name="instance_generation", llm=make_llm())
+        instances = InstanceGeneration(
+            name="instance_generation", llm=make_llm(), add_raw_input=False
+        )
         instance_filter = InstanceFilter(name="instance_filter", seed=seed)
+        instructions = SelectColumns(name="instructions", columns=INSTRUCTION_COLUMNS)
+        flat = FlattenInstances(name="instances")
+        finetuning = FinetuningFormats(name="finetuning", seed=seed)
+        rejected = CollectRejected(name="rejected", sources=["bootstrap", "instance_filter"])
 
-        load_seeds >> proposal >> instruction_filter
-        [load_seeds, instruction_filter] >> similarity
-        similarity >> classification >> instances >> instance_filter
+        bootstrap >> classification >> instances >> [instructions, instance_filter]
+        instance_filter >> [flat, finetuning, rejected]
     return pipeline

@@ -104,24 +104,36 @@ class RejectionLog(_Step):
     def _rejected_record(self, row: dict[str, Any], rule: str, detail: str) -> dict[str, Any]:
         return {**row, "rejected_by": rule, "rejection_detail": detail, "rejected_at": self.name}
 
-    def _record_rejections(self, records: list[dict[str, Any]]) -> None:
-        if not records:
+    def _record_rejections(
+        self,
+        records: list[dict[str, Any]],
+        complete: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Counts `records` and writes them to the `rejected` artifact: appended to it, or,
+        with `complete`, as its whole content (written even when empty, with `metadata`
+        added to the counts).
+        """
+        if not records and not complete:
             return
         self._rejection_counts.update(record["rejected_by"] for record in records)
-        self._logger.info(
-            f"{self.name}: rejected {len(records)} in this batch; so far "
-            + ", ".join(f"{rule}={count}" for rule, count in sorted(self._rejection_counts.items()))
-        )
+        if not complete:
+            self._logger.info(
+                f"{self.name}: rejected {len(records)} in this batch; so far "
+                + ", ".join(f"{rule}={n}" for rule, n in sorted(self._rejection_counts.items()))
+            )
         if self.artifacts_directory is None:
             return
 
-        def append(directory: Path) -> None:
-            with (directory / "rejected.jsonl").open("a", encoding="utf-8") as handle:
+        def write(directory: Path) -> None:
+            with (directory / "rejected.jsonl").open(
+                "w" if complete else "a", encoding="utf-8"
+            ) as handle:
                 for record in records:
                     handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
         self.save_artifact(
             REJECTED_ARTIFACT,
-            write_function=append,
-            metadata={"counts": dict(self._rejection_counts)},
+            write_function=write,
+            metadata={"counts": dict(self._rejection_counts), **(metadata or {})},
         )

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.steps.base import Step, StepInput
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from distilabel_selfinstruct.steps._base import RejectionLog
 
 if TYPE_CHECKING:
     from distilabel.typing import StepColumns, StepOutput
 
-__all__ = ["DEFAULT_BLOCKED_KEYWORDS", "InstanceFilter", "InstructionFilter"]
+__all__ = ["DEFAULT_BLOCKED_KEYWORDS", "InstanceFilter", "InstructionFilter", "InstructionRules"]
 
 # Things a text-only model cannot do (the paper's list).
 DEFAULT_BLOCKED_KEYWORDS = [
@@ -23,35 +23,15 @@ DEFAULT_BLOCKED_KEYWORDS = [
 ]  # fmt: skip
 
 
-class InstructionFilter(RejectionLog, Step):
-    """Drops proposed instructions that the paper's heuristics reject.
+class InstructionRules(BaseModel):
+    """The paper's heuristic rules on proposed instructions, with their options; shared by
+    `InstructionFilter` and `SelfInstructBootstrap`.
 
-    Rules, checked in this order (the first that holds is recorded):
-    `too_short` (fewer than `min_words` words, whitespace split), `too_long` (more than
-    `max_words`), `blocked_keyword` (any of `blocked_keywords` as a whole word, any case),
+    Rules, checked in this order (the first that holds is recorded): `too_short` (fewer
+    than `min_words` words, whitespace split), `too_long` (more than `max_words`),
+    `blocked_keyword` (any of `blocked_keywords` as a whole word, any case),
     `blocked_prefix` (starts with one of `blocked_prefixes`), `leading_punctuation`,
     `non_ascii_start`. A rule is off when its option is empty or false.
-
-    Rejected rows leave the stream; each is written to the step's `rejected` artifact with
-    `rejected_by` (the rule) and `rejection_detail`, and `rejection_counts` counts them.
-
-    Input columns:
-        - instruction (`str`)
-
-    Output columns:
-        - the input rows that pass, unchanged.
-
-    Examples:
-        ```python
-        from distilabel_selfinstruct import InstructionFilter
-
-        step = InstructionFilter()
-        step.load()
-        rows = next(step.process([{"instruction": "Draw a map of your town."},
-                                  {"instruction": "Name three rivers in Africa."}]))
-        print(rows, step.rejection_counts)
-        # [{'instruction': 'Name three rivers in Africa.'}] {'blocked_keyword': 1}
-        ```
     """
 
     min_words: RuntimeParameter[int] = Field(
@@ -75,14 +55,6 @@ class InstructionFilter(RejectionLog, Step):
         default=True, description="Reject instructions whose first character is not ASCII."
     )
 
-    @property
-    def inputs(self) -> "StepColumns":
-        return ["instruction"]
-
-    @property
-    def outputs(self) -> "StepColumns":
-        return ["instruction"]
-
     def rejection_reason(self, instruction: str) -> tuple[str, str] | None:
         """The first rule that rejects `instruction`, as `(rule, detail)`, or `None`."""
         words = len(instruction.split())
@@ -102,6 +74,42 @@ class InstructionFilter(RejectionLog, Step):
         if self.drop_non_ascii_start and first and not first.isascii():
             return "non_ascii_start", first
         return None
+
+
+class InstructionFilter(InstructionRules, RejectionLog, Step):
+    """Drops proposed instructions that the paper's heuristics reject.
+
+    The rules and their options are `InstructionRules`'.
+
+    Rejected rows leave the stream; each is written to the step's `rejected` artifact with
+    `rejected_by` (the rule) and `rejection_detail`, and `rejection_counts` counts them.
+
+    Input columns:
+        - instruction (`str`)
+
+    Output columns:
+        - the input rows that pass, unchanged.
+
+    Examples:
+        ```python
+        from distilabel_selfinstruct import InstructionFilter
+
+        step = InstructionFilter()
+        step.load()
+        rows = next(step.process([{"instruction": "Draw a map of your town."},
+                                  {"instruction": "Name three rivers in Africa."}]))
+        print(rows, step.rejection_counts)
+        # [{'instruction': 'Name three rivers in Africa.'}] {'blocked_keyword': 1}
+        ```
+    """
+
+    @property
+    def inputs(self) -> "StepColumns":
+        return ["instruction"]
+
+    @property
+    def outputs(self) -> "StepColumns":
+        return ["instruction"]
 
     def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
         kept, rejected = [], []
@@ -178,7 +186,8 @@ class InstanceFilter(RejectionLog, Step):
 
     def _clean(self, row: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
         def reject(instance: dict[str, Any], rule: str, detail: str = "") -> dict[str, Any]:
-            record = {"instruction": row["instruction"], "input": instance.get("input", ""),
+            record = {"id": row.get("id"), "instruction": row["instruction"],
+                      "input": instance.get("input", ""),
                       "output": instance.get("output", "")}  # fmt: skip
             return self._rejected_record(record, rule, detail)
 

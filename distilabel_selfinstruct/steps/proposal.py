@@ -2,6 +2,7 @@
 
 import random
 import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,12 @@ from distilabel_selfinstruct.steps._base import PromptedTask
 if TYPE_CHECKING:
     from distilabel.typing import FormattedInput, StepColumns, StepOutput
 
-__all__ = ["InstructionProposal", "parse_proposed_instructions", "sample_prompt_tasks"]
+__all__ = [
+    "InstructionProposal",
+    "ProposalPrompting",
+    "parse_proposed_instructions",
+    "sample_prompt_tasks",
+]
 
 SEED_ORIGIN = "seed"
 MACHINE_ORIGIN = "machine"
@@ -107,7 +113,108 @@ def parse_proposed_instructions(
     return instructions
 
 
-class InstructionProposal(PromptedTask, GlobalTask):
+class ProposalPrompting(PromptedTask):
+    """The proposal prompt and its parsing, shared by `InstructionProposal` (one pass over
+    a given pool) and `SelfInstructBootstrap` (the iterative loop).
+
+    Attributes:
+        num_prompt_tasks: tasks listed in each prompt (the paper: 8).
+        num_machine_tasks: machine-made tasks per prompt once the pool has them (2).
+        classification_only: the paper's classification variant (classification seeds and
+            a header asking for classification tasks).
+        stop_number: the list item at which generation stops (the paper: 16).
+    """
+
+    num_prompt_tasks: RuntimeParameter[int] = Field(
+        default=8, description="Pool tasks listed in each prompt."
+    )
+    num_machine_tasks: RuntimeParameter[int] = Field(
+        default=2, description="Machine-made tasks per prompt once the pool has them."
+    )
+    classification_only: bool = False
+    stop_number: int = 16
+
+    def _default_generation_kwargs(self) -> dict[str, Any]:
+        n = self.stop_number
+        return {
+            "temperature": 0.7,
+            "top_p": 0.5,
+            "frequency_penalty": 0.0,
+            "presence_penalty": 2.0,
+            "max_new_tokens": 1024,
+            "stop": ["\n\n", f"\n{n}", f"{n}.", f"{n} ."],
+        }
+
+    def format_input(self, input: dict[str, Any]) -> "FormattedInput":
+        """The prompt for `input["prompt_tasks"]` (a list of instructions)."""
+        return self._prompt(
+            "instruction_proposal",
+            tasks=[_prompt_text(task) for task in input["prompt_tasks"]],
+            classification_only=self.classification_only,
+        )
+
+    def format_output(
+        self, output: str | None, input: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        next_number = len(input["prompt_tasks"]) + 1 if input else self.num_prompt_tasks + 1
+        return {
+            "instructions": parse_proposed_instructions(
+                output, next_number, self.stop_number, truncated=self._truncated
+            ),
+            "raw_generation": output,
+            "truncated": self._truncated,
+        }
+
+    def _propose(
+        self, pool: Sequence[dict[str, Any]], rng: random.Random, num_prompts: int, id_prefix: str
+    ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        """Samples `num_prompts` prompts from `pool`, generates, and parses every
+        continuation into instruction rows (ids `<id_prefix>_<prompt>_<generation>_<item>`).
+
+        Returns:
+            The rows, and counts: `prompts`, `generations`, `truncated`, `input_tokens`,
+            `output_tokens`.
+        """
+        prompts = []
+        for _ in range(num_prompts):
+            tasks = sample_prompt_tasks(
+                pool, rng, self.num_prompt_tasks, self.num_machine_tasks, self.classification_only
+            )
+            prompts.append(
+                {
+                    "prompt_tasks": [task["instruction"] for task in tasks],
+                    "prompt_task_ids": [str(task.get("id") or "") for task in tasks],
+                }
+            )
+        outputs = self.llm.generate_outputs(
+            inputs=[self.format_input(prompt) for prompt in prompts],
+            num_generations=self.num_generations,
+            **self.llm.get_generation_kwargs(),
+        )
+        counts = Counter(prompts=len(prompts))
+        rows = []
+        for prompt_index, (prompt, generated) in enumerate(zip(prompts, outputs, strict=True)):
+            for statistic in ("input_tokens", "output_tokens"):
+                counts[statistic] += sum((generated.get("statistics") or {}).get(statistic) or [])
+            for number, generation in enumerate(self._format_outputs(generated, prompt)):
+                counts["generations"] += 1
+                counts["truncated"] += bool(generation.get("truncated"))
+                for item, instruction in enumerate(generation.get("instructions") or []):
+                    rows.append(
+                        {
+                            "id": f"{id_prefix}_{prompt_index}_{number}_{item}",
+                            "instruction": instruction,
+                            "origin": MACHINE_ORIGIN,
+                            **prompt,
+                            "raw_generation": generation.get("raw_generation"),
+                            "model_name": self.llm.model_name,
+                            "distilabel_metadata": generation.get("distilabel_metadata", {}),
+                        }
+                    )
+        return rows, dict(counts)
+
+
+class InstructionProposal(ProposalPrompting, GlobalTask):
     """Proposes new instructions by letting the model continue a numbered list of pool tasks.
 
     `GlobalStep`: it receives the whole pool (every row from its predecessors), builds
@@ -116,11 +223,8 @@ class InstructionProposal(PromptedTask, GlobalTask):
     (see `parse_proposed_instructions`). It outputs one row per proposed instruction, with
     its provenance: the tasks of its prompt and the raw generation.
 
-    Attributes:
-        num_prompt_tasks: tasks listed in each prompt (the paper: 8).
-        num_machine_tasks: machine-made tasks per prompt once the pool has them (2).
-        classification_only: the paper's classification variant (classification seeds and
-            a header asking for classification tasks).
+    Attributes (see `ProposalPrompting`): `num_prompt_tasks`, `num_machine_tasks`,
+    `classification_only`, `stop_number`.
 
     Runtime parameters:
         - `num_prompts`: prompts per call (the paper sends 5 per request batch).
@@ -159,15 +263,7 @@ class InstructionProposal(PromptedTask, GlobalTask):
     """
 
     num_prompts: RuntimeParameter[int] = Field(default=5, description="Prompts per call.")
-    num_prompt_tasks: RuntimeParameter[int] = Field(
-        default=8, description="Pool tasks listed in each prompt."
-    )
-    num_machine_tasks: RuntimeParameter[int] = Field(
-        default=2, description="Machine-made tasks per prompt once the pool has them."
-    )
-    classification_only: bool = False
     seed: RuntimeParameter[int] = Field(default=42, description="Seed of the prompt sampling.")
-    stop_number: int = 16
 
     @property
     def inputs(self) -> "StepColumns":
@@ -185,73 +281,11 @@ class InstructionProposal(PromptedTask, GlobalTask):
             "model_name",
         ]
 
-    def _default_generation_kwargs(self) -> dict[str, Any]:
-        n = self.stop_number
-        return {
-            "temperature": 0.7,
-            "top_p": 0.5,
-            "frequency_penalty": 0.0,
-            "presence_penalty": 2.0,
-            "max_new_tokens": 1024,
-            "stop": ["\n\n", f"\n{n}", f"{n}.", f"{n} ."],
-        }
-
-    def format_input(self, input: dict[str, Any]) -> "FormattedInput":
-        """The prompt for `input["prompt_tasks"]` (a list of instructions)."""
-        return self._prompt(
-            "instruction_proposal",
-            tasks=[_prompt_text(task) for task in input["prompt_tasks"]],
-            classification_only=self.classification_only,
-        )
-
-    def format_output(
-        self, output: str | None, input: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        next_number = len(input["prompt_tasks"]) + 1 if input else self.num_prompt_tasks + 1
-        return {
-            "instructions": parse_proposed_instructions(
-                output, next_number, self.stop_number, truncated=self._truncated
-            ),
-            "raw_generation": output,
-            "truncated": self._truncated,
-        }
-
     def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
-        rng = random.Random(self.seed)
-        prompts = []
-        for _ in range(self.num_prompts):
-            tasks = sample_prompt_tasks(
-                inputs, rng, self.num_prompt_tasks, self.num_machine_tasks, self.classification_only
-            )
-            prompts.append(
-                {
-                    "prompt_tasks": [task["instruction"] for task in tasks],
-                    "prompt_task_ids": [str(task.get("id") or "") for task in tasks],
-                }
-            )
-        outputs = self.llm.generate_outputs(
-            inputs=[self.format_input(prompt) for prompt in prompts],
-            num_generations=self.num_generations,
-            **self.llm.get_generation_kwargs(),
-        )
-        rows, truncated = [], 0
-        for prompt_index, (prompt, generated) in enumerate(zip(prompts, outputs, strict=True)):
-            for number, generation in enumerate(self._format_outputs(generated, prompt)):
-                truncated += bool(generation.get("truncated"))
-                for item, instruction in enumerate(generation.get("instructions") or []):
-                    rows.append(
-                        {
-                            "id": f"{self.name}_{prompt_index}_{number}_{item}",
-                            "instruction": instruction,
-                            "origin": MACHINE_ORIGIN,
-                            **prompt,
-                            "raw_generation": generation.get("raw_generation"),
-                            "model_name": self.llm.model_name,
-                            "distilabel_metadata": generation.get("distilabel_metadata", {}),
-                        }
-                    )
+        rows, counts = self._propose(inputs, random.Random(self.seed), self.num_prompts, self.name)
         self._logger.info(
-            f"{self.name}: {len(rows)} instructions from {len(prompts)} prompt(s)"
-            f" ({truncated} generation(s) cut by the token limit lost their last item)"
+            f"{self.name}: {len(rows)} instructions from {counts['prompts']} prompt(s)"
+            f" ({counts.get('truncated', 0)} generation(s) cut by the token limit lost their"
+            " last item)"
         )
         yield rows

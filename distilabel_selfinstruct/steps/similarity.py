@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.steps.base import GlobalStep, StepInput
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from distilabel_selfinstruct.similarity import RougeLIndex, TokenizerName
 from distilabel_selfinstruct.steps._base import RejectionLog
@@ -14,12 +14,28 @@ from distilabel_selfinstruct.steps.proposal import SEED_ORIGIN
 if TYPE_CHECKING:
     from distilabel.typing import StepColumns, StepOutput
 
-__all__ = ["RougeSimilarityFilter"]
+__all__ = ["NoveltyOptions", "RougeSimilarityFilter"]
 
 _PROGRESS_EVERY = 1000
 
 
-class RougeSimilarityFilter(RejectionLog, GlobalStep):
+class NoveltyOptions(BaseModel):
+    """The novelty filter's options; shared by `RougeSimilarityFilter` and
+    `SelfInstructBootstrap`.
+    """
+
+    threshold: RuntimeParameter[float] = Field(
+        default=0.7, description="Highest ROUGE-L F1 with the pool that an instruction may have."
+    )
+    tokenizer: RuntimeParameter[TokenizerName] = Field(
+        default="rouge_score", description="'rouge_score' (the paper's) or 'unicode'."
+    )
+
+    def _novelty_detail(self, score: float, similar: str | None) -> str:
+        return f"ROUGE-L {score:.4f} > {self.threshold} with {similar!r}"
+
+
+class RougeSimilarityFilter(NoveltyOptions, RejectionLog, GlobalStep):
     """Keeps an instruction only if its ROUGE-L F1 with every pool instruction is at most
     `threshold`; kept instructions join the pool at once.
 
@@ -63,13 +79,6 @@ class RougeSimilarityFilter(RejectionLog, GlobalStep):
         ```
     """
 
-    threshold: RuntimeParameter[float] = Field(
-        default=0.7, description="Highest ROUGE-L F1 with the pool that an instruction may have."
-    )
-    tokenizer: RuntimeParameter[TokenizerName] = Field(
-        default="rouge_score", description="'rouge_score' (the paper's) or 'unicode'."
-    )
-
     @property
     def inputs(self) -> "StepColumns":
         return {"instruction": True, "origin": False}
@@ -91,7 +100,7 @@ class RougeSimilarityFilter(RejectionLog, GlobalStep):
             if keep:
                 kept.append(scored)
             else:
-                detail = f"ROUGE-L {score:.4f} > {self.threshold} with {similar!r}"
+                detail = self._novelty_detail(score, similar)
                 rejected.append(self._rejected_record(scored, "rouge_similarity", detail))
             if number % _PROGRESS_EVERY == 0:
                 self._logger.info(

@@ -1,0 +1,231 @@
+"""The published dataset's shapes: one row per instance, fine-tuning records, rejections."""
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from distilabel.constants import DISTILABEL_METADATA_KEY
+from distilabel.mixins.runtime_parameters import RuntimeParameter
+from distilabel.steps.base import GlobalStep, Step, StepInput
+from pydantic import Field
+
+from distilabel_selfinstruct.formats import (
+    END_OF_TEXT,
+    to_alpaca,
+    to_messages,
+    to_prompt_completion,
+)
+from distilabel_selfinstruct.steps._base import REJECTED_ARTIFACT
+
+if TYPE_CHECKING:
+    from distilabel.typing import StepColumns, StepOutput
+
+__all__ = [
+    "REJECTED_COLUMNS",
+    "CollectRejected",
+    "FinetuningFormats",
+    "FlattenInstances",
+    "SelectColumns",
+]
+
+# The `rejected` config's schema: rejected instructions and instances share it.
+REJECTED_COLUMNS = (
+    "id",
+    "instruction",
+    "input",
+    "output",
+    "round",
+    "most_similar_instruction",
+    "most_similar_score",
+    "rejected_by",
+    "rejection_detail",
+    "rejected_at",
+)
+
+
+def _instance_rows(rows: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    for row in rows:
+        for instance in row.get("instances") or []:
+            yield {
+                "instruction_id": row.get("id"),
+                "instruction": row["instruction"],
+                "input": instance.get("input") or "",
+                "output": instance["output"],
+                "is_classification": row.get("is_classification"),
+            }
+
+
+class SelectColumns(Step):
+    """Keeps `columns` of every row, in that order; unlike distilabel's `KeepColumns` it may
+    keep `distilabel_metadata` (the token statistics of the earlier tasks), which no step
+    declares as an output.
+
+    Examples:
+        ```python
+        from distilabel_selfinstruct.steps.exports import SelectColumns
+
+        step = SelectColumns(columns=["instruction", "distilabel_metadata"])
+        step.load()
+        print(next(step.process([{"instruction": "Add.", "id": "t1"}])))
+        ```
+    """
+
+    columns: list[str]
+
+    @property
+    def inputs(self) -> "StepColumns":
+        return {column: column != DISTILABEL_METADATA_KEY for column in self.columns}
+
+    @property
+    def outputs(self) -> "StepColumns":
+        return list(self.columns)
+
+    def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
+        yield [{column: row.get(column) for column in self.columns} for row in inputs]
+
+
+class FlattenInstances(Step):
+    """One row per instance, out of rows that hold a task's `instances` list.
+
+    Input columns:
+        - instruction (`str`), instances (`list[dict]`), id (`str`, optional),
+          is_classification (`bool`, optional).
+
+    Output columns:
+        - instruction_id (`str`), instruction (`str`), input (`str`), output (`str`),
+          is_classification (`bool`).
+
+    Examples:
+        ```python
+        from distilabel_selfinstruct.steps.exports import FlattenInstances
+
+        step = FlattenInstances()
+        step.load()
+        print(next(step.process([{"id": "t1", "instruction": "Add.", "instances": [
+            {"input": "2 3", "output": "5"}, {"input": "1 1", "output": "2"}]}])))
+        ```
+    """
+
+    @property
+    def inputs(self) -> "StepColumns":
+        return {"instruction": True, "instances": True, "id": False, "is_classification": False}
+
+    @property
+    def outputs(self) -> "StepColumns":
+        return ["instruction_id", "instruction", "input", "output", "is_classification"]
+
+    def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
+        yield list(_instance_rows(inputs))
+
+
+class FinetuningFormats(GlobalStep):
+    """Fine-tuning records, one per instance, in three formats side by side: the paper's
+    `prompt`/`completion` (see `to_prompt_completion`), Alpaca's `instruction`/`input`/
+    `output`, and chat `messages` for TRL's SFT trainer. A `GlobalStep`, so that the
+    layout draws are reproducible from `seed` over the whole dataset; a record whose
+    prompt/completion pair repeats an earlier one is dropped, as in the paper.
+
+    Runtime parameters:
+        - `seed`: seed of the layout draws.
+
+    Input columns:
+        - instruction (`str`), instances (`list[dict]`), id (`str`, optional).
+
+    Output columns:
+        - instruction_id (`str`), prompt (`str`), completion (`str`), instruction (`str`),
+          input (`str`), output (`str`), messages (`list[dict]`).
+
+    Examples:
+        ```python
+        from distilabel_selfinstruct.steps.exports import FinetuningFormats
+
+        step = FinetuningFormats()
+        step.load()
+        rows = next(step.process([{"id": "t1", "instruction": "Add.", "instances": [
+            {"input": "2 3", "output": "5"}]}]))
+        print(rows[0]["prompt"], rows[0]["messages"])
+        ```
+    """
+
+    seed: RuntimeParameter[int] = Field(default=42, description="Seed of the layout draws.")
+    end_of_text: str = END_OF_TEXT
+
+    @property
+    def inputs(self) -> "StepColumns":
+        return {"instruction": True, "instances": True, "id": False}
+
+    @property
+    def outputs(self) -> "StepColumns":
+        return [
+            "instruction_id",
+            "prompt",
+            "completion",
+            "instruction",
+            "input",
+            "output",
+            "messages",
+        ]
+
+    def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
+        ids = [row["instruction_id"] for row in _instance_rows(inputs)]
+        paper = to_prompt_completion(inputs, self.seed, self.end_of_text, deduplicate=False)
+        records, seen = [], set()
+        for instruction_id, pair, alpaca, chat in zip(
+            ids, paper, to_alpaca(inputs), to_messages(inputs), strict=True
+        ):
+            key = (pair["prompt"], pair["completion"])
+            if key not in seen:
+                seen.add(key)
+                records.append({"instruction_id": instruction_id, **pair, **alpaca, **chat})
+        yield records
+
+
+class CollectRejected(GlobalStep):
+    """Gathers the `rejected` artifacts of `sources` (the filter steps) into rows with one
+    schema (`REJECTED_COLUMNS`): every rejected instruction or instance with its rule.
+
+    Connect it after the last of those steps: as a `GlobalStep` it runs once every row has
+    gone through them, so every rejection is on disk. The rows it receives are only that
+    signal. It needs the pipeline's artifacts directory, so it runs inside a pipeline only.
+
+    Runtime parameters:
+        - `sources`: the names of the steps whose rejections are collected, in order.
+
+    Output columns:
+        - id, instruction, input, output, round, most_similar_instruction,
+          most_similar_score, rejected_by, rejection_detail, rejected_at.
+    """
+
+    sources: RuntimeParameter[list[str]] | None = Field(
+        default_factory=list, description="Steps whose rejected artifacts are collected."
+    )
+
+    @property
+    def inputs(self) -> "StepColumns":
+        return []
+
+    @property
+    def outputs(self) -> "StepColumns":
+        return list(REJECTED_COLUMNS)
+
+    def process(self, *inputs: StepInput) -> "StepOutput":  # type: ignore[override]
+        if self.artifacts_directory is None:
+            raise RuntimeError(f"{self.name} reads the pipeline's artifacts: run it in a pipeline")
+        rows = []
+        for source in self.sources or []:
+            path = self.artifacts_directory.parent / source / REJECTED_ARTIFACT / "rejected.jsonl"
+            if not path.exists():
+                continue
+            with path.open(encoding="utf-8") as handle:
+                for line in handle:
+                    record = json.loads(line)
+                    rows.append({column: record.get(column) for column in REJECTED_COLUMNS})
+        for row in rows:
+            row["id"] = None if row["id"] is None else str(row["id"])
+            row["input"] = row["input"] or ""
+            row["output"] = row["output"] or ""
+            row["rejection_detail"] = str(row["rejection_detail"] or "")
+        self._logger.info(
+            f"{self.name}: {len(rows)} rejections from {', '.join(self.sources or [])}"
+        )
+        yield rows
