@@ -1,14 +1,17 @@
-"""Runs every Self-Instruct stage once over the seed pool and saves the dataset.
+"""Bootstraps a Self-Instruct dataset: the iterative pool, classification, instances, filters.
 
-    python pipelines/self_instruct.py                 # embedded Gemma 3 270M base model
-    python pipelines/self_instruct.py --help          # every option
+    python pipelines/self_instruct.py                        # embedded Gemma 3 270M base model
+    python pipelines/self_instruct.py --num-instructions 500 --base-url http://127.0.0.1:8000/v1 --model my-model
+    python pipelines/self_instruct.py --help                 # every option
 
-The iterative bootstrap (the pool growing round after round) is tracked separately; this job
-chains the stages once: proposal, instruction filters, ROUGE-L novelty, classification,
-instance generation and instance filters.
+The dataset (configs instructions, instances, rejected, finetuning) appears in --output-dir
+only when complete. Every finished generation is recorded in a journal beside it, so a run
+killed at any moment continues when the same command is run again, repeats no finished
+generation, and ends with the same dataset.
 """
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -21,88 +24,158 @@ from pydantic.warnings import UnsupportedFieldAttributeWarning
 # distilabel 1.5.3's field declarations warn on every import; they say nothing about this run.
 warnings.filterwarnings("ignore", category=UnsupportedFieldAttributeWarning)
 
-from distilabel_selfinstruct import LlamaCppCompletionLLM, OpenAICompletionLLM, SeedTaskError  # noqa: E402
-from distilabel_selfinstruct.pipeline import build_self_instruct_pipeline  # noqa: E402
+from distilabel.pipeline import Pipeline, RayPipeline  # noqa: E402
+
+from distilabel_selfinstruct import (  # noqa: E402
+    LlamaCppCompletionLLM,
+    OpenAICompletionLLM,
+    SeedTaskError,
+    build_self_instruct_pipeline,
+)
+from distilabel_selfinstruct.report import format_summary, summarize_run  # noqa: E402
+
+DEFAULT_NUM_INSTRUCTIONS = 20
+
+
+class _HelpWithDefaults(argparse.RawDescriptionHelpFormatter):
+    """Adds "(default: ...)" to options that have a default their help does not name."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "default" not in text:
+            text += " (default: %(default)s)"
+        return text
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=_HelpWithDefaults)
+    method = parser.add_argument_group("method")
+    method.add_argument(
         "--seeds",
         help="seed tasks: a .jsonl file, a datasets path or Hub id (default: the package's seed set)",
     )
-    parser.add_argument("--num-prompts", type=int, default=5, help="proposal prompts (default: 5)")
-    parser.add_argument(
-        "--seed", type=int, default=42, help="seed of prompt sampling and generation (default: 42)"
+    method.add_argument(
+        "--num-instructions",
+        type=int,
+        default=DEFAULT_NUM_INSTRUCTIONS,
+        help="machine-made instructions to keep",
     )
-    parser.add_argument(
-        "--threshold", type=float, default=0.7, help="ROUGE-L novelty threshold (default: 0.7)"
+    method.add_argument(
+        "--num-prompts", type=int, default=5, help="proposal prompts per bootstrap round"
     )
-    parser.add_argument(
-        "--output-dir",
-        default="output/self-instruct",
-        help="where the dataset is saved (default: output/self-instruct)",
+    method.add_argument("--max-rounds", type=int, help="stop the bootstrap after this many rounds")
+    method.add_argument(
+        "--max-generated-tokens",
+        type=int,
+        help="stop the bootstrap once it generated this many tokens",
     )
-    parser.add_argument(
-        "--model-path", help="a GGUF file for llama.cpp (default: the embedded model)"
+    method.add_argument("--threshold", type=float, default=0.7, help="ROUGE-L novelty threshold")
+    method.add_argument(
+        "--seed",
+        type=int,
+        default=42,
+        help="seed of prompt sampling and, where the backend allows, of generation",
     )
-    parser.add_argument(
+    model = parser.add_argument_group("model (default: the embedded model)")
+    model.add_argument("--model-path", help="a GGUF file for llama.cpp")
+    model.add_argument(
         "--base-url",
-        help="an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (key from OPENAI_API_KEY)",
+        help="an OpenAI-compatible server (vLLM, llama.cpp, TGI, OpenAI), e.g. http://127.0.0.1:8000/v1; the key comes from OPENAI_API_KEY",
     )
-    parser.add_argument("--model", help="the model name on that server")
-    parser.add_argument(
+    model.add_argument("--model", help="the model name on that server")
+    model.add_argument(
         "--mode",
         choices=["completion", "chat"],
         default="completion",
-        help="raw prompt for base models, or one user message for chat models (default: completion)",
+        help="raw prompts for base models, or one user message for chat models",
     )
-    parser.add_argument("--cache-dir", help="distilabel's cache directory")
+    run = parser.add_argument_group("run")
+    run.add_argument(
+        "--output-dir", default="output/self-instruct", help="where the dataset is saved"
+    )
+    run.add_argument(
+        "--work-dir",
+        help="the generation journal and distilabel's cache (default: .<name>.work beside --output-dir)",
+    )
+    run.add_argument(
+        "--restart", action="store_true", help="discard the journal: generate everything again"
+    )
+    run.add_argument(
+        "--ray",
+        action="store_true",
+        help="run on distilabel's RayPipeline (a local Ray instance, or the cluster of RAY_ADDRESS / --ray-address)",
+    )
+    run.add_argument("--ray-address", help="the Ray head node, e.g. ray://head:10001")
     return parser.parse_args(argv)  # fmt: skip
+
+
+def _publish(source: Path, output: Path) -> None:
+    """Replaces `output` by the complete directory `source` (renames only)."""
+    previous = source.with_name(source.name + ".previous")
+    if previous.exists():
+        shutil.rmtree(previous)
+    if output.exists():
+        os.replace(output, previous)
+    os.replace(source, output)
+    if previous.exists():
+        shutil.rmtree(previous)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.base_url:
-        if not args.model:
-            print("--base-url needs --model", file=sys.stderr)
-            return 2
+    if args.base_url and not args.model:
+        print("error: --base-url needs --model", file=sys.stderr)
+        return 2
+    if args.base_url and args.model_path:
+        print("error: give --base-url or --model-path, not both", file=sys.stderr)
+        return 2
+    if args.num_instructions < 1:
+        print("error: --num-instructions must be at least 1", file=sys.stderr)
+        return 2
 
-        def llm_factory():
+    def llm_factory():
+        if args.base_url:
             return OpenAICompletionLLM(base_url=args.base_url, model=args.model, mode=args.mode)
-    else:
+        return LlamaCppCompletionLLM(model_path=args.model_path, mode=args.mode)
 
-        def llm_factory():
-            return LlamaCppCompletionLLM(model_path=args.model_path, mode=args.mode)
-
+    output = Path(args.output_dir)
+    work = Path(args.work_dir) if args.work_dir else output.with_name(f".{output.name}.work")
+    if args.restart and work.exists():
+        shutil.rmtree(work)
+    pipeline_options: dict = {"pipeline_class": Pipeline}
+    if args.ray:
+        pipeline_options = {"pipeline_class": RayPipeline, "ray_head_node_url": args.ray_address}
     try:
         pipeline = build_self_instruct_pipeline(
             llm_factory=llm_factory,
             seeds=args.seeds,
+            num_instructions=args.num_instructions,
             num_prompts=args.num_prompts,
+            max_rounds=args.max_rounds,
+            max_generated_tokens=args.max_generated_tokens,
             seed=args.seed,
             threshold=args.threshold,
-            cache_dir=args.cache_dir,
+            journal_dir=work / "journal",
+            cache_dir=work / "cache",
+            **pipeline_options,
         )
-    except (SeedTaskError, FileNotFoundError) as error:
+    except (SeedTaskError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
     started = time.monotonic()
     distiset = pipeline.run(use_cache=False)
-    output = Path(args.output_dir)
-    tmp = output.with_name(output.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    # Also copies the artifacts: every filter step's rejected rows.
-    distiset.save_to_disk(tmp, save_card=False)
-    if output.exists():
-        shutil.rmtree(output)
-    os.replace(tmp, output)
-    rows = distiset["default"]["train"]
-    print(
-        f"{len(rows)} instructions with {sum(len(r['instances']) for r in rows)} instances"
-        f" in {time.monotonic() - started:.0f} s; saved to {output}"
-    )
+    summary = summarize_run(distiset, wall_time=time.monotonic() - started)
+    partial = work / "dataset.partial"
+    if partial.exists():
+        shutil.rmtree(partial)
+    distiset.save_to_disk(partial, save_card=False)  # artifacts included
+    (partial / "run_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    _publish(partial, output)
+    shutil.rmtree(work / "cache", ignore_errors=True)
+    print(format_summary(summary))
+    print(f"saved to {output} (configs: {', '.join(sorted(distiset))});"
+          f" generation journal kept in {work / 'journal'}")  # fmt: skip
     return 0
 
 

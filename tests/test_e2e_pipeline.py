@@ -1,33 +1,34 @@
-"""End-to-end runs on the embedded model (Gemma 3 270M base via llama.cpp): marked `e2e`."""
+"""The whole method as one pipeline on the embedded model (Gemma 3 270M base via llama.cpp),
+run in-process with distilabel's `Pipeline`: marked `e2e`.
+"""
 
 import json
-from pathlib import Path
 
 import pytest
 from distilabel.pipeline import Pipeline
 
-from distilabel_selfinstruct.pipeline import build_self_instruct_pipeline
+from distilabel_selfinstruct import CONFIGS, build_self_instruct_pipeline
+from distilabel_selfinstruct.report import summarize_run
 
 pytestmark = pytest.mark.e2e
 
-THRESHOLD = 0.4
+THRESHOLD = 0.4  # strict, so that the run certainly rejects instructions for similarity
+TARGET = 6
+RULES = {"too_short", "too_long", "blocked_keyword", "blocked_prefix", "leading_punctuation",
+         "non_ascii_start", "rouge_similarity", "target_reached", "empty_output",
+         "input_equals_output", "ends_with_colon", "conflicting_outputs", "duplicate_instance",
+         "over_max_instances", "no_valid_instances"}  # fmt: skip
 
 
-def comparable(distiset):
-    rows = distiset["default"]["train"].to_list()
-    return [
-        {key: row[key] for key in ("instruction", "prompt_tasks", "most_similar_score",
-                                   "is_classification", "instances")}
-        for row in rows
-    ]  # fmt: skip
+def as_lists(distiset):
+    return {config: distiset[config]["train"].to_list() for config in CONFIGS}
 
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
-    # A strict novelty threshold, so that the run certainly rejects some instructions.
     pipeline = build_self_instruct_pipeline(
-        num_prompts=2, seed=5, threshold=THRESHOLD, cache_dir=str(cache)
+        num_instructions=TARGET, num_prompts=1, seed=5, threshold=THRESHOLD, cache_dir=cache
     )
     distiset = pipeline.run(use_cache=False)
     yaml_path = tmp_path_factory.mktemp("yaml") / "pipeline.yaml"
@@ -35,39 +36,89 @@ def first_run(tmp_path_factory):
     return distiset, yaml_path
 
 
-def test_every_stage_runs_once_on_the_embedded_model(first_run):
+def test_the_bootstrap_keeps_the_target_with_provenance(first_run):
     distiset, _ = first_run
-    rows = distiset["default"]["train"].to_list()
-    assert rows, "the embedded model should yield at least one instruction with instances"
-    for row in rows:
-        assert row["origin"] == "machine" and len(row["prompt_tasks"]) == 8
-        assert row["instruction"].strip() and row["raw_generation"]
+    assert set(distiset) == set(CONFIGS)
+    instructions = distiset["instructions"]["train"].to_list()
+    assert len(instructions) == TARGET
+    assert len({row["id"] for row in instructions}) == TARGET
+    for row in instructions:
+        assert row["round"] >= 0 and len(row["prompt_tasks"]) == 8
         assert " ".join(row["instruction"].split()) in " ".join(row["raw_generation"].split())
         assert 0.0 <= row["most_similar_score"] <= THRESHOLD
         assert row["is_classification"] in (True, False, None)
-        assert 1 <= len(row["instances"]) <= 5
-        assert all(instance["output"].strip() for instance in row["instances"])
-        stats = row["distilabel_metadata"]["statistics_instruction_proposal"]
-        assert stats["output_tokens"] > 0
+        metadata = row["distilabel_metadata"]
+        for step in ("bootstrap", "classification_identification", "instance_generation"):
+            assert metadata[f"statistics_{step}"]["output_tokens"] > 0
 
 
-def test_rejection_artifacts_match_their_counts(first_run):
+def test_later_rounds_are_prompted_with_earlier_rounds_output(first_run):
     distiset, _ = first_run
-    files = list(Path(distiset.artifacts_path).glob("*/rejected/rejected.jsonl"))
-    assert any(path.parts[-3] == "rouge_similarity_filter" for path in files)
-    for path in files:
-        metadata = json.loads((path.parent / "metadata.json").read_text())
-        records = [json.loads(line) for line in path.read_text().splitlines()]
-        assert sum(metadata["counts"].values()) == len(records)
-        assert all(record["rejected_by"] for record in records)
-        if path.parts[-3] == "rouge_similarity_filter":
-            assert all(record["most_similar_score"] > THRESHOLD for record in records)
+    instructions = distiset["instructions"]["train"].to_list()
+    kept_ids = {row["id"]: row["round"] for row in instructions}
+    later = [row for row in instructions if row["round"] > 0]
+    assert later, "one prompt per round cannot give the whole target in round 0"
+    for row in later:
+        machine = [task for task in row["prompt_task_ids"] if task.startswith("bootstrap_r")]
+        assert 1 <= len(machine) <= 2
+        # Only instructions kept in earlier rounds are sampled (rejected ones never are).
+        rejected = distiset["rejected"]["train"].to_list()
+        rejected_ids = {r["id"] for r in rejected if r["rejected_at"] == "bootstrap"}
+        assert all(task not in rejected_ids for task in machine)
+        assert all(kept_ids.get(task, -1) < row["round"] for task in machine if task in kept_ids)
+
+
+def test_instances_and_finetuning_records_belong_to_kept_instructions(first_run):
+    distiset, _ = first_run
+    ids = {row["id"] for row in distiset["instructions"]["train"]}
+    instances = distiset["instances"]["train"].to_list()
+    assert instances and all(row["instruction_id"] in ids and row["output"] for row in instances)
+    records = distiset["finetuning"]["train"].to_list()
+    assert records and len(records) <= len(instances)
+    for record in records:
+        assert record["instruction_id"] in ids
+        assert record["completion"].endswith("<|endoftext|>")
+        assert [turn["role"] for turn in record["messages"]] == ["user", "assistant"]
+
+
+def test_every_rejection_is_in_the_rejected_config_with_its_rule(first_run):
+    distiset, _ = first_run
+    rejected = distiset["rejected"]["train"].to_list()
+    assert {row["rejected_by"] for row in rejected} <= RULES
+    assert any(row["rejected_by"] == "rouge_similarity" for row in rejected)
+    for row in rejected:
+        if row["rejected_by"] == "rouge_similarity":
+            assert row["most_similar_score"] > THRESHOLD and row["most_similar_instruction"]
+    for step in ("bootstrap", "instance_filter"):
+        path = distiset.artifacts_path / step / "rejected" / "metadata.json"
+        counts = json.loads(path.read_text())["counts"] if path.exists() else {}
+        mine = [row["rejected_by"] for row in rejected if row["rejected_at"] == step]
+        assert sum(counts.values()) == len(mine)
+
+
+def test_the_summary_adds_up(first_run):
+    distiset, _ = first_run
+    summary = summarize_run(distiset)
+    assert summary["instructions"] == TARGET and summary["stop_reason"] == "target_reached"
+    assert summary["rounds"] >= 2
+    assert summary["instances"] == distiset["instances"]["train"].num_rows
+    assert sum(summary["rejections"].values()) == distiset["rejected"]["train"].num_rows
+    by_step = summary["tokens_by_step"]
+    assert summary["tokens_out"] == sum(step["out"] for step in by_step.values())
+    # Rows parsed from one generation share its statistics: count each generation once.
+    generations = {
+        row["id"].rsplit("_", 1)[0]: row["distilabel_metadata"]["statistics_bootstrap"]
+        for row in distiset["instructions"]["train"]
+    }
+    assert by_step["bootstrap"]["out"] >= sum(s["output_tokens"] for s in generations.values())
+    assert summary["kept_per_1k_generated_tokens"] == pytest.approx(
+        1000 * TARGET / summary["tokens_out"]
+    )
 
 
 def test_yaml_round_trip_gives_the_same_dataset(first_run):
     distiset, yaml_path = first_run
     text = yaml_path.read_text()
-    assert "distilabel_selfinstruct.steps.proposal" in text and "seeds_digest" in text
-    reloaded = Pipeline.from_yaml(yaml_path)
-    again = reloaded.run(use_cache=False)
-    assert comparable(again) == comparable(distiset)
+    assert "distilabel_selfinstruct.steps.bootstrap" in text and "seeds_digest" in text
+    again = Pipeline.from_yaml(yaml_path).run(use_cache=False)
+    assert as_lists(again) == as_lists(distiset)
