@@ -165,8 +165,9 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
             temperature: sampling temperature (0 is greedy).
             top_p: nucleus sampling mass.
             stop: sequences that end the generation (not included in the text).
-            seed: sampling seed; generation `i` of an input uses `seed + i`, so outputs do
-                not depend on the order or the number of calls.
+            seed: sampling seed; generation `i` of an input uses `seed + i`, and every
+                generation starts from an empty context (no prompt-prefix reuse), so
+                outputs do not depend on the order or the number of calls.
             extra_generation_kwargs: passed on to llama-cpp-python.
 
         Returns:
@@ -186,6 +187,10 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
                     "seed": None if seed is None else seed + index,
                     **(extra_generation_kwargs or {}),
                 }
+                # llama.cpp reuses the previous prompt's common prefix; evaluating only the
+                # rest can change the sampled text. Each generation starts from an empty
+                # context, so its text depends on its own prompt and seed alone.
+                self._model.reset()
                 if isinstance(input, str) and self.mode == "completion":
                     response = self._model.create_completion(prompt=input, **kwargs)
                     text = response["choices"][0]["text"]

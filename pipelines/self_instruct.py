@@ -23,6 +23,7 @@ from pydantic.warnings import UnsupportedFieldAttributeWarning
 
 # distilabel 1.5.3's field declarations warn on every import; they say nothing about this run.
 warnings.filterwarnings("ignore", category=UnsupportedFieldAttributeWarning)
+warnings.filterwarnings("ignore", message="A custom validator is returning a value other than")
 
 from distilabel.pipeline import Pipeline, RayPipeline  # noqa: E402
 
@@ -34,7 +35,7 @@ from distilabel_selfinstruct import (  # noqa: E402
 )
 from distilabel_selfinstruct.report import format_summary, summarize_run  # noqa: E402
 
-DEFAULT_NUM_INSTRUCTIONS = 20
+DEFAULT_NUM_INSTRUCTIONS = 100
 
 
 class _HelpWithDefaults(argparse.RawDescriptionHelpFormatter):

@@ -1,7 +1,12 @@
 """The Distiset's shapes, on the paper's 175 seed tasks (each with its instances)."""
 
-from distilabel_selfinstruct import FinetuningFormats, FlattenInstances, to_alpaca, to_messages
-from distilabel_selfinstruct import to_prompt_completion
+from distilabel_selfinstruct import (
+    FinetuningFormats,
+    FlattenInstances,
+    to_alpaca,
+    to_messages,
+    to_prompt_completion,
+)
 from distilabel_selfinstruct.steps.exports import SelectColumns
 
 

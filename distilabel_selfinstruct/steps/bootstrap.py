@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.steps.tasks.base import GeneratorTask
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from distilabel_selfinstruct.similarity import RougeLIndex
 from distilabel_selfinstruct.steps._base import RejectionLog
@@ -100,6 +100,15 @@ class SelfInstructBootstrap(
     )
     seed: RuntimeParameter[int] = Field(default=42, description="Seed of the prompt sampling.")
 
+    _totals: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def totals(self) -> dict[str, Any]:
+        """The last finished run's totals: `rounds`, `kept`, `stop_reason`, `prompts`,
+        `generations`, `truncated`, `input_tokens`, `output_tokens`.
+        """
+        return dict(self._totals)
+
     @property
     def outputs(self) -> "StepColumns":
         return [
@@ -173,11 +182,8 @@ class SelfInstructBootstrap(
             fresh, sent = kept[max(0, offset - sent) :], sent + len(kept)
             if stop is None:
                 yield from self._batches(fresh, last=False)
-        self._record_rejections(
-            rejected,
-            complete=True,
-            metadata={"rounds": rounds, "kept": kept_total, "stop_reason": stop, **totals},
-        )
+        self._totals = {"rounds": rounds, "kept": kept_total, "stop_reason": stop, **totals}
+        self._record_rejections(rejected, complete=True, metadata=self._totals)
         self._logger.info(
             f"{self.name}: stopped ({stop}) after {rounds} round(s):"
             f" {kept_total} instructions kept, {len(rejected)} rejected"

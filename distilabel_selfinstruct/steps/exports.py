@@ -194,6 +194,24 @@ class CollectRejected(GlobalStep):
     Output columns:
         - id, instruction, input, output, round, most_similar_instruction,
           most_similar_score, rejected_by, rejection_detail, rejected_at.
+
+    Examples:
+        ```python
+        from distilabel.pipeline import Pipeline
+        from distilabel.steps import LoadDataFromDicts
+        from distilabel_selfinstruct import CollectRejected, InstructionFilter
+
+        if __name__ == "__main__":
+            with Pipeline(name="rejections") as pipeline:
+                rows = LoadDataFromDicts(data=[{"instruction": "Draw a cat."},
+                                               {"instruction": "Name three rivers in Africa."}])
+                rules = InstructionFilter(name="rules")
+                rejected = CollectRejected(name="rejected", sources=["rules"])
+                rows >> rules >> rejected
+            distiset = pipeline.run(use_cache=False)
+            # A single leaf step makes the "default" config.
+            print(distiset["default"]["train"]["rejected_by"])  # ["blocked_keyword"]
+        ```
     """
 
     sources: RuntimeParameter[list[str]] | None = Field(
