@@ -15,6 +15,8 @@ import pytest
 import distilabel_selfinstruct
 from distilabel_selfinstruct import pipeline
 
+from .conftest import REPO
+
 pytestmark = pytest.mark.e2e
 
 _BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
@@ -31,7 +33,15 @@ def examples():
             yield pytest.param(textwrap.dedent(block), id=f"{name}-{number}")
 
 
-@pytest.mark.parametrize("code", list(examples()))
+def readme_examples():
+    """The README's examples that run as they are (the others need the reader's files)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    for number, block in enumerate(_BLOCK.findall(text)):
+        if "my_seed_tasks.jsonl" not in block:
+            yield pytest.param(block, id=f"README-{number}")
+
+
+@pytest.mark.parametrize("code", [*examples(), *readme_examples()])
 def test_docstring_example_runs(code, tmp_path):
     run = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600
@@ -41,5 +51,6 @@ def test_docstring_example_runs(code, tmp_path):
 
 def test_every_step_has_an_example():
     ids = {param.id.split("-")[0] for param in examples()}
+    assert any(param.id.startswith("README") for param in readme_examples())
     steps = set(distilabel_selfinstruct.steps.__all__)
     assert steps <= ids
