@@ -1,6 +1,8 @@
 """Self-Instruct (Wang et al., 2022) as distilabel steps."""
 
+from distilabel_selfinstruct.card import write_report
 from distilabel_selfinstruct.formats import to_alpaca, to_messages, to_prompt_completion
+from distilabel_selfinstruct.hub import HubPushError, push_to_hub
 from distilabel_selfinstruct.journal import GenerationJournal, JournaledGeneration
 from distilabel_selfinstruct.llms import (
     EMBEDDED_MODEL_NAME,
@@ -41,6 +43,7 @@ __all__ = [
     "FinetuningFormats",
     "FlattenInstances",
     "GenerationJournal",
+    "HubPushError",
     "InstanceFilter",
     "InstanceGeneration",
     "InstructionFilter",
@@ -60,7 +63,9 @@ __all__ = [
     "default_seed_tasks_path",
     "embedded_model_path",
     "load_seed_tasks",
+    "push_to_hub",
     "to_alpaca",
     "to_messages",
     "to_prompt_completion",
+    "write_report",
 ]

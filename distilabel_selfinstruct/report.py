@@ -1,8 +1,12 @@
-"""What a Self-Instruct run produced and what it cost: the end-of-run summary."""
+"""What a Self-Instruct run produced and what it cost: the end-of-run summary, the paper's
+Table 1 for the dataset, its figures (similarity to the seeds, lengths, leading verbs and
+their objects) and the dataset card.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -10,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from distilabel.distiset import Distiset
 
-__all__ = ["format_summary", "summarize_run"]
+__all__ = [
+    "dataset_statistics",
+    "format_summary",
+    "leading_verb_object",
+    "summarize_run",
+    "verb_object_counts",
+]
 
 _GENERATING_STEPS = ("classification_identification", "instance_generation")
 
@@ -80,6 +90,89 @@ def summarize_run(distiset: Distiset, wall_time: float | None = None) -> dict[st
         ),
         "wall_time_s": wall_time,
     }
+
+
+def _words(text: str | None) -> int:
+    return len((text or "").split())
+
+
+def _mean(values: list[int]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def dataset_statistics(distiset: Distiset) -> dict[str, Any]:
+    """The paper's Table 1 for this dataset: instructions (classification or not),
+    instances (with empty input), and average lengths in words (whitespace split) of
+    instructions, non-empty inputs and outputs.
+    """
+    instructions = _rows(distiset, "instructions")
+    instances = _rows(distiset, "instances")
+    classification = sum(row.get("is_classification") is True for row in instructions)
+    inputs = [_words(row["input"]) for row in instances if (row.get("input") or "").strip()]
+    return {
+        "instructions": len(instructions),
+        "classification": classification,
+        "non_classification": len(instructions) - classification,
+        "instances": len(instances),
+        "instances_empty_input": len(instances) - len(inputs),
+        "avg_words_instruction": _mean([_words(row["instruction"]) for row in instructions]),
+        "avg_words_input": _mean(inputs),
+        "avg_words_output": _mean([_words(row["output"]) for row in instances]),
+    }
+
+
+# Words that open a question or a statement rather than a command, and words that sit
+# between a verb and its object: `leading_verb_object` skips or stops at them.
+_NOT_VERBS = frozenset(
+    "what how why who whom whose when where which is are was were do does did can could "
+    "should would will shall may might if in for on at as to from with given i you we it "
+    "this that these those there here the a an my your our their his her its".split()
+)
+_BEFORE_OBJECT = frozenset(
+    "a an the some any this that these those each every all both either another such my your "
+    "our their his her its me us him them it one two three four five six seven eight nine ten "
+    "few several many more most following given next above below new short brief simple "
+    "good bad funny interesting creative detailed random single list of".split()
+)
+# A clause, not a noun, follows the verb ("explain why ...", "find out ..."): no object.
+_NO_OBJECT = frozenset("why what how whether if when where which who that and or to out up".split())
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+
+
+def leading_verb_object(instruction: str) -> tuple[str, str | None] | None:
+    """The leading verb of an imperative instruction and its direct object, by a rule
+    (no parser model can be installed here without a download at run time).
+
+    The verb is the first word, lower-cased (after a leading "please"), unless it opens a
+    question or a statement (what, how, is, if, given, ...): then `None`. The object is the
+    first later word that is not a determiner, pronoun, number word or one of a few common
+    adjectives ("short", "new", ...); "list of" is skipped so "make a list of names" gives
+    ("make", "names"). When a clause follows instead ("explain why ...", "find out ..."),
+    the object is `None`. A parser would do better on long or nested sentences.
+
+    Examples:
+        >>> leading_verb_object("Write a short story about a robot.")
+        ('write', 'story')
+        >>> leading_verb_object("Please give me three examples of fruit.")
+        ('give', 'examples')
+        >>> leading_verb_object("Explain why the sky is blue.")
+        ('explain', None)
+        >>> leading_verb_object("What is the capital of Peru?") is None
+        True
+    """
+    words = [word.lower() for word in _WORD.findall(instruction)]
+    if words[:1] == ["please"]:
+        words = words[1:]
+    if not words or words[0] in _NOT_VERBS:
+        return None
+    verb, rest = words[0], words[1:]
+    obj = next((word for word in rest if word not in _BEFORE_OBJECT), None)
+    return verb, None if obj in _NO_OBJECT else obj
+
+
+def verb_object_counts(instructions: Iterable[str]) -> Counter[tuple[str, str | None]]:
+    """How often each (leading verb, direct object) pair opens the instructions."""
+    return Counter(pair for pair in map(leading_verb_object, instructions) if pair is not None)
 
 
 def format_summary(summary: Mapping[str, Any]) -> str:

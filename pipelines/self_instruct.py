@@ -13,6 +13,7 @@ generation, and ends with the same dataset.
 import argparse
 import json
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -26,13 +27,20 @@ warnings.filterwarnings("ignore", category=UnsupportedFieldAttributeWarning)
 warnings.filterwarnings("ignore", message="A custom validator is returning a value other than")
 
 from distilabel.pipeline import Pipeline, RayPipeline  # noqa: E402
+from huggingface_hub import get_token  # noqa: E402
+from huggingface_hub.utils import HFValidationError, validate_repo_id  # noqa: E402
 
 from distilabel_selfinstruct import (  # noqa: E402
+    EMBEDDED_MODEL_NAME,
+    HubPushError,
     LlamaCppCompletionLLM,
     OpenAICompletionLLM,
     SeedTaskError,
     build_self_instruct_pipeline,
+    push_to_hub,
+    write_report,
 )
+from distilabel_selfinstruct.card import CARD_FOLDER, RUN_SUMMARY_FILE  # noqa: E402
 from distilabel_selfinstruct.report import format_summary, summarize_run  # noqa: E402
 
 DEFAULT_NUM_INSTRUCTIONS = 100
@@ -107,6 +115,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run on distilabel's RayPipeline (a local Ray instance, or the cluster of RAY_ADDRESS / --ray-address)",
     )
     run.add_argument("--ray-address", help="the Ray head node, e.g. ray://head:10001")
+    publish = parser.add_argument_group("publish")
+    publish.add_argument(
+        "--report",
+        action="store_true",
+        help="write the dataset card and its figures to <output-dir>/distiset_configs/",
+    )
+    publish.add_argument(
+        "--push-to-hub",
+        metavar="REPO_ID",
+        help="push the dataset and its card to this Hub dataset repository (token from HF_TOKEN or `hf auth login`); retry a failed push with pipelines/publish.py",
+    )
+    publish.add_argument("--private", action="store_true", help="make a new Hub repository private")
     return parser.parse_args(argv)  # fmt: skip
 
 
@@ -122,7 +142,78 @@ def _publish(source: Path, output: Path) -> None:
         shutil.rmtree(previous)
 
 
+# Options that say where or how to run, not what to make: left out of the reproduce command.
+_LOCAL_OPTIONS = {"--output-dir", "--work-dir", "--restart", "--ray", "--ray-address",
+                  "--report", "--push-to-hub", "--private"}  # fmt: skip
+
+
+def run_info(args: argparse.Namespace, argv: list[str]) -> dict:
+    """What the card says about the run: the command that reproduces it, the model and the
+    method's parameters.
+    """
+    kept, skip = [], False
+    for token in argv:
+        name = token.split("=", 1)[0]
+        if skip:
+            skip = False
+        elif name in _LOCAL_OPTIONS:
+            takes_value = name not in {"--restart", "--ray", "--report", "--private"}
+            skip = takes_value and "=" not in token
+        else:
+            kept.append(token)
+    if args.base_url:
+        model = args.model
+    elif args.model_path:
+        model = Path(args.model_path).name
+    else:
+        model = EMBEDDED_MODEL_NAME
+    parameters = {
+        "num_instructions": args.num_instructions,
+        "num_prompts (per round)": args.num_prompts,
+        "max_rounds": args.max_rounds,
+        "max_generated_tokens": args.max_generated_tokens,
+        "threshold": args.threshold,
+        "seed": args.seed,
+        "prompt mode": args.mode,
+    }
+    return {
+        "command": shlex.join(["python", "pipelines/self_instruct.py", *kept]),
+        "model": model,
+        "parameters": {name: value for name, value in parameters.items() if value is not None},
+    }
+
+
+def hub_problem(repo_id: str) -> str | None:
+    """Why a push to `repo_id` cannot work (a malformed id, no token), or `None`."""
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as error:
+        return f"--push-to-hub: {error}"
+    if "/" not in repo_id:
+        return f"--push-to-hub: give the repository as <user or org>/<name>, not {repo_id!r}"
+    if not get_token():
+        return "--push-to-hub needs a Hugging Face token: set HF_TOKEN or run `hf auth login`"
+    return None
+
+
+def publish(output: Path, report: bool, repo_id: str | None, private: bool) -> int:
+    """Writes the card locally and/or pushes to the Hub; 1 when the push failed."""
+    if report and not repo_id:
+        print(f"dataset card: {write_report(output)}")
+    if repo_id:
+        try:
+            print(f"pushed to {push_to_hub(output, repo_id, private=private)}")
+        except HubPushError as error:
+            print(f"error: {error}", file=sys.stderr)
+            print(f"retry: python pipelines/publish.py {shlex.quote(str(output))} "
+                  f"--push-to-hub {repo_id}{' --private' if private else ''}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     if args.base_url and not args.model:
         print("error: --base-url needs --model", file=sys.stderr)
@@ -132,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.num_instructions < 1:
         print("error: --num-instructions must be at least 1", file=sys.stderr)
+        return 2
+    if args.push_to_hub and (problem := hub_problem(args.push_to_hub)):
+        print(f"error: {problem}", file=sys.stderr)  # before any generation
         return 2
 
     def llm_factory():
@@ -167,17 +261,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     distiset = pipeline.run(use_cache=False)
     summary = summarize_run(distiset, wall_time=time.monotonic() - started)
+    summary["run"] = run_info(args, argv)
     partial = work / "dataset.partial"
     if partial.exists():
         shutil.rmtree(partial)
     distiset.save_to_disk(partial, save_card=False)  # artifacts included
-    (partial / "run_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    (partial / CARD_FOLDER).mkdir(exist_ok=True)
+    (partial / CARD_FOLDER / RUN_SUMMARY_FILE).write_text(json.dumps(summary, indent=2), "utf-8")
     _publish(partial, output)
     shutil.rmtree(work / "cache", ignore_errors=True)
     print(format_summary(summary))
     print(f"saved to {output} (configs: {', '.join(sorted(distiset))});"
           f" generation journal kept in {work / 'journal'}")  # fmt: skip
-    return 0
+    return publish(output, args.report, args.push_to_hub, args.private)
 
 
 if __name__ == "__main__":

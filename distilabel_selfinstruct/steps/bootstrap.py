@@ -1,8 +1,10 @@
 """The iterative bootstrap: propose, filter, grow the pool, repeat until the target."""
 
+import json
 import random
 import time
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
@@ -19,7 +21,9 @@ from distilabel_selfinstruct.steps.similarity import NoveltyOptions
 if TYPE_CHECKING:
     from distilabel.typing import GeneratorStepOutput, StepColumns
 
-__all__ = ["SelfInstructBootstrap"]
+__all__ = ["SEED_TASKS_ARTIFACT", "SelfInstructBootstrap"]
+
+SEED_TASKS_ARTIFACT = "seed_tasks"
 
 
 def _duration(seconds: float) -> str:
@@ -52,7 +56,7 @@ class SelfInstructBootstrap(
     Every round logs its progress (pool size, kept and rejected per rule, tokens, rate,
     ETA). Rejected instructions go to the `rejected` artifact, written once at the end; its
     `metadata.json` holds the run's totals (rounds, prompts, generations, tokens, why the
-    loop stopped).
+    loop stopped). The seed tasks are saved as the `seed_tasks` artifact.
 
     Runtime parameters:
         - `num_instructions`: machine-made instructions to keep.
@@ -184,11 +188,29 @@ class SelfInstructBootstrap(
                 yield from self._batches(fresh, last=False)
         self._totals = {"rounds": rounds, "kept": kept_total, "stop_reason": stop, **totals}
         self._record_rejections(rejected, complete=True, metadata=self._totals)
+        self._save_seed_tasks()
         self._logger.info(
             f"{self.name}: stopped ({stop}) after {rounds} round(s):"
             f" {kept_total} instructions kept, {len(rejected)} rejected"
         )
         yield from self._batches(fresh if rounds else [], last=True)
+
+    def _save_seed_tasks(self) -> None:
+        """The seed pool as the `seed_tasks` artifact, for reports that compare with it."""
+        if self.artifacts_directory is None:
+            return
+
+        def write(directory: Path) -> None:
+            with (directory / "seed_tasks.jsonl").open("w", encoding="utf-8") as handle:
+                for task in self._loaded:
+                    handle.write(json.dumps(task.to_dict(), ensure_ascii=False) + "\n")
+
+        self.save_artifact(
+            SEED_TASKS_ARTIFACT,
+            write_function=write,
+            metadata={"count": len(self._loaded), "seeds_digest": self.seeds_digest,
+                      "source": self.source if self.tasks is None else "tasks"},
+        )  # fmt: skip
 
     def _batches(self, rows: list[dict[str, Any]], last: bool) -> "GeneratorStepOutput":
         """`rows` in batches of `batch_size`; with `last`, the final one (maybe empty) is

@@ -1,0 +1,195 @@
+"""The dataset card: how the data was made, the paper's statistics, rejections, figures."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from distilabel_selfinstruct.figures import (
+    FIGURES,
+    plot_lengths,
+    plot_similarity_to_seeds,
+    plot_verbs,
+    similarity_to_seeds,
+)
+from distilabel_selfinstruct.llms import EMBEDDED_MODEL_NAME
+from distilabel_selfinstruct.report import dataset_statistics, summarize_run, verb_object_counts
+
+__all__ = ["CARD_FOLDER", "CITATION", "RUN_SUMMARY_FILE", "card_metadata", "write_report"]
+
+# Beside distilabel's own pipeline.yaml: the dataset's top level holds only its configs, so
+# that `Distiset.load_from_disk` reads it back.
+CARD_FOLDER = "distiset_configs"
+RUN_SUMMARY_FILE = "run_summary.json"
+
+CITATION = """@inproceedings{wang-etal-2023-self-instruct,
+    title = "Self-Instruct: Aligning Language Models with Self-Generated Instructions",
+    author = "Wang, Yizhong and Kordi, Yeganeh and Mishra, Swaroop and Liu, Alisa and
+      Smith, Noah A. and Khashabi, Daniel and Hajishirzi, Hannaneh",
+    booktitle = "Proceedings of the 61st Annual Meeting of the Association for
+      Computational Linguistics (Volume 1: Long Papers)",
+    year = "2023",
+    publisher = "Association for Computational Linguistics",
+    url = "https://aclanthology.org/2023.acl-long.754",
+    pages = "13484--13508",
+}"""
+
+_VERB_METHOD = (
+    "Verbs and objects come from a rule, not a parser (no parser model can be installed "
+    "without a download at run time): the first word of an imperative instruction is its "
+    "verb, and the first later word that is not a determiner, pronoun, number or common "
+    "adjective is its object (`report.leading_verb_object`)."
+)
+
+_GEMMA_TERMS = "https://ai.google.dev/gemma/terms"
+
+
+@cache
+def _template() -> jinja2.Template:
+    source = resources.files("distilabel_selfinstruct") / "templates/dataset_card.md.jinja2"
+    environment = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    return environment.from_string(source.read_text(encoding="utf-8"))
+
+
+def _size_category(rows: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
+        if rows < limit:
+            return label
+    return "100K<n<1M" if rows < 1_000_000 else "n>1M"
+
+
+def _is_embedded(model: str) -> bool:
+    return model == EMBEDDED_MODEL_NAME
+
+
+def card_metadata(model: str, instances: int, title: str) -> DatasetCardData:
+    """The card's YAML header (without `configs`/`dataset_info`, which `datasets` writes
+    when it pushes the data): tags, task, language, size and, where known, the license of
+    the model's outputs.
+    """
+    license_fields = (
+        {"license": "other", "license_name": "gemma-terms-of-use", "license_link": _GEMMA_TERMS}
+        if _is_embedded(model)
+        else {}
+    )
+    return DatasetCardData(
+        pretty_name=title,
+        language=["en"],
+        task_categories=["text-generation"],
+        tags=["synthetic", "distilabel", "self-instruct"],
+        size_categories=[_size_category(instances)],
+        **license_fields,
+    )
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None) -> Path:
+    """Writes the dataset card (`README.md`) and its figures (`figures/*.png`) into the
+    saved dataset's `distiset_configs/` folder, and returns the card's path.
+
+    The dataset is a directory saved by `pipelines/self_instruct.py` (or any
+    `Distiset.save_to_disk` of `build_self_instruct_pipeline`'s output); the run's
+    `run_summary.json` (command, model, parameters), the bootstrap's `seed_tasks` artifact
+    and its totals are read when present.
+
+    Raises:
+        FileNotFoundError: when `dataset_dir` holds no `instructions` config.
+
+    Examples:
+        ```python
+        from distilabel_selfinstruct import build_self_instruct_pipeline, write_report
+
+        if __name__ == "__main__":
+            pipeline = build_self_instruct_pipeline(num_instructions=3, num_prompts=2)
+            pipeline.run(use_cache=False).save_to_disk("my-run", save_card=False)
+            card = write_report("my-run")  # my-run/distiset_configs/README.md
+            print(card.read_text()[:400])
+        ```
+    """
+    from distilabel.distiset import Distiset
+
+    root = Path(dataset_dir)
+    if not (root / "instructions").is_dir():
+        raise FileNotFoundError(f"{root} holds no Self-Instruct dataset (no `instructions` config)")
+    distiset = Distiset.load_from_disk(root)
+    folder = root / CARD_FOLDER
+    summary_path = folder / RUN_SUMMARY_FILE
+    summary = (
+        json.loads(summary_path.read_text(encoding="utf-8"))
+        if summary_path.exists()
+        else summarize_run(distiset)
+    )
+    run = summary.get("run") or {}
+    stats = dataset_statistics(distiset)
+    instructions = distiset["instructions"]["train"]
+    instances = distiset["instances"]["train"].to_list() if "instances" in distiset else []
+    model = run.get("model") or (instructions["model_name"][0] if len(instructions) else "unknown")
+    artifacts = distiset.artifacts_path or root / "artifacts"
+    seed_rows = _read_jsonl(artifacts / "bootstrap" / "seed_tasks" / "seed_tasks.jsonl")
+    seed_meta_path = artifacts / "bootstrap" / "seed_tasks" / "metadata.json"
+    seed_meta = json.loads(seed_meta_path.read_text()) if seed_meta_path.exists() else {}
+    threshold = float((run.get("parameters") or {}).get("threshold", 0.7))
+
+    figures = folder / "figures"
+    shown = dict(FIGURES)
+    if seed_rows:
+        seeds = [row["instruction"] for row in seed_rows]
+        scores = similarity_to_seeds(instructions["instruction"], seeds)
+        plot_similarity_to_seeds(scores, threshold, figures / "similarity_to_seeds.png")
+    else:  # a dataset saved before the bootstrap kept its seed tasks
+        del shown["similarity_to_seeds.png"]
+        (figures / "similarity_to_seeds.png").unlink(missing_ok=True)
+    plot_lengths(
+        [len(text.split()) for text in instructions["instruction"]],
+        [len(row["input"].split()) for row in instances if row["input"].strip()],
+        [len(row["output"].split()) for row in instances],
+        figures / "lengths.png",
+    )
+    plot_verbs(verb_object_counts(instructions["instruction"]), figures / "verbs.png")
+
+    title = repo_id.split("/")[-1] if repo_id else "Self-Instruct dataset"
+    license_note = (
+        f"the embedded model is Google's Gemma 3 270M; its outputs fall under the [Gemma Terms "
+        f"of Use]({_GEMMA_TERMS})."
+        if _is_embedded(model)
+        else "not known to this tool: the terms of the model named above apply."
+    )
+    body = _template().render(
+        title=title,
+        model=model,
+        seeds={
+            "count": seed_meta.get("count", len(seed_rows)),
+            "source": seed_meta.get("source") or "the package's default seed set",
+            "digest": seed_meta.get("seeds_digest", "unknown"),
+        },
+        parameters=run.get("parameters") or {},
+        command=run.get("command") or "see pipeline.yaml (distilabel pipeline run --config ...)",
+        license_note=license_note,
+        stats=stats,
+        summary=summary,
+        finetuning_rows=distiset["finetuning"]["train"].num_rows if "finetuning" in distiset else 0,
+        rejected_rows=distiset["rejected"]["train"].num_rows if "rejected" in distiset else 0,
+        repo_id=repo_id or "<user>/<dataset>",
+        figures=shown,
+        verb_method=_VERB_METHOD,
+        citation=CITATION,
+    )
+    metadata = card_metadata(model, stats["instances"], title)
+    card = DatasetCard(f"---\n{metadata.to_yaml()}\n---\n\n{body}")
+    path = folder / "README.md"
+    partial = path.with_suffix(".md.partial")
+    partial.write_text(str(card), encoding="utf-8")
+    os.replace(partial, path)
+    return path

@@ -1,0 +1,115 @@
+"""The dataset card's figures, after the paper's analysis: each new instruction's ROUGE-L
+with its most similar seed instruction (its Figure 3), length distributions (Figure 4),
+and the most common leading verbs with their direct objects (Figure 2).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display needed
+
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
+
+from distilabel_selfinstruct.similarity import RougeLIndex
+
+__all__ = [
+    "FIGURES",
+    "plot_lengths",
+    "plot_similarity_to_seeds",
+    "plot_verbs",
+    "similarity_to_seeds",
+]
+
+# File name and caption of each figure.
+FIGURES = {
+    "similarity_to_seeds.png": "ROUGE-L F1 of each new instruction with its most similar seed "
+    "instruction",
+    "lengths.png": "Length in words of instructions, non-empty inputs and outputs",
+    "verbs.png": "The most common leading verbs and their most common direct objects",
+}
+
+
+def similarity_to_seeds(instructions: Sequence[str], seeds: Sequence[str]) -> list[float]:
+    """Each instruction's highest ROUGE-L F1 with any seed instruction (exact
+    `rouge_score` values, see `RougeLIndex`).
+
+    Examples:
+        >>> similarity_to_seeds(["Tell me a funny joke."], ["Tell me a joke.", "Add 2 and 3."])
+        [0.888...]
+    """
+    index = RougeLIndex(seeds, threshold=1.0)
+    return [index.most_similar(text)[0] for text in instructions]
+
+
+def _save(figure: plt.Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def plot_similarity_to_seeds(scores: Sequence[float], threshold: float, path: Path) -> Path:
+    """A histogram of the scores in bins of 0.05, with the novelty threshold marked."""
+    figure, axis = plt.subplots(figsize=(6.4, 3.6))
+    axis.hist(scores, bins=[step / 20 for step in range(21)], color="#4c72b0", edgecolor="white")
+    axis.axvline(threshold, color="#c44e52", linestyle="--", label=f"threshold {threshold}")
+    axis.set_xlabel("ROUGE-L F1 with the most similar seed instruction")
+    axis.set_ylabel("instructions")
+    axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_xlim(0, 1)
+    axis.legend()
+    return _save(figure, path)
+
+
+def plot_lengths(
+    instructions: Sequence[int], inputs: Sequence[int], outputs: Sequence[int], path: Path
+) -> Path:
+    """Histograms of the lengths in words: instructions, non-empty inputs, outputs."""
+    figure, axes = plt.subplots(1, 3, figsize=(10, 3.2))
+    for axis, values, title in zip(
+        axes, (instructions, inputs, outputs), ("instruction", "non-empty input", "output"),
+        strict=True,
+    ):  # fmt: skip
+        axis.hist(values or [0], bins=20, color="#55a868", edgecolor="white")
+        axis.set_title(f"{title} (n={len(values)})")
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.set_xlabel("words")
+    axes[0].set_ylabel("count")
+    return _save(figure, path)
+
+
+def plot_verbs(
+    counts: Counter[tuple[str, str | None]], path: Path, verbs: int = 20, objects: int = 4
+) -> Path:
+    """Horizontal bars for the `verbs` most common leading verbs, each split into its
+    `objects` most common direct objects and the rest.
+    """
+    by_verb: dict[str, Counter[str]] = {}
+    for (verb, obj), count in counts.items():
+        by_verb.setdefault(verb, Counter())[obj or "(none)"] += count
+    top = sorted(by_verb, key=lambda verb: (-sum(by_verb[verb].values()), verb))[:verbs]
+    figure, axis = plt.subplots(figsize=(8, 0.35 * max(len(top), 4) + 1))
+    colours = plt.get_cmap("tab20").colors
+    widest = max((sum(by_verb[verb].values()) for verb in top), default=1)
+    for row, verb in enumerate(reversed(top)):
+        left = 0
+        parts = by_verb[verb].most_common(objects)
+        rest = sum(by_verb[verb].values()) - sum(count for _, count in parts)
+        for rank, (obj, count) in enumerate([*parts, ("other", rest)] if rest else parts):
+            colour = "#dddddd" if obj == "other" else colours[(2 * rank) % len(colours)]
+            axis.barh(row, count, left=left, color=colour, edgecolor="white")
+            if count >= 0.08 * widest:  # label only segments wide enough to read
+                axis.text(left + count / 2, row, obj, ha="center", va="center", fontsize=7)
+            left += count
+    axis.set_yticks(range(len(top)), list(reversed(top)))
+    axis.set_xlabel("instructions")
+    if not top:
+        axis.text(0.5, 0.5, "no imperative instruction", ha="center", transform=axis.transAxes)
+    return _save(figure, path)
