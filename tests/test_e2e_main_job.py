@@ -69,7 +69,7 @@ def test_an_uninterrupted_run_publishes_every_config_and_a_summary(reference):
     data = dataset(output)
     assert len(data["instructions"]) == 5
     assert data["instances"] and data["finetuning"] and data["rejected"]
-    summary = json.loads((output / "run_summary.json").read_text())
+    summary = json.loads((output / "distiset_configs" / "run_summary.json").read_text())
     assert summary["instructions"] == 5 and summary["stop_reason"] == "target_reached"
     for label in ("instructions kept", "classification share", "instances", "rejected bootstrap:",
                   "tokens in / out", "kept per 1K generated tokens", "wall time"):  # fmt: skip
