@@ -1,5 +1,11 @@
 """Self-Instruct (Wang et al., 2022) as distilabel steps."""
 
+from distilabel_selfinstruct.argilla import (
+    ArgillaReviewError,
+    ReviewResult,
+    pull_reviews,
+    push_for_review,
+)
 from distilabel_selfinstruct.card import write_report
 from distilabel_selfinstruct.formats import to_alpaca, to_messages, to_prompt_completion
 from distilabel_selfinstruct.hub import HubPushError, push_to_hub
@@ -31,6 +37,7 @@ from distilabel_selfinstruct.steps import (
     LoadSeedTasks,
     RougeSimilarityFilter,
     SelfInstructBootstrap,
+    SelfInstructToArgilla,
 )
 
 __version__ = "0.1.0"
@@ -38,6 +45,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CONFIGS",
     "EMBEDDED_MODEL_NAME",
+    "ArgillaReviewError",
     "ClassificationIdentification",
     "CollectRejected",
     "FinetuningFormats",
@@ -52,17 +60,21 @@ __all__ = [
     "LlamaCppCompletionLLM",
     "LoadSeedTasks",
     "OpenAICompletionLLM",
+    "ReviewResult",
     "RougeLIndex",
     "RougeSimilarityFilter",
     "SeedInstance",
     "SeedTask",
     "SeedTaskError",
     "SelfInstructBootstrap",
+    "SelfInstructToArgilla",
     "__version__",
     "build_self_instruct_pipeline",
     "default_seed_tasks_path",
     "embedded_model_path",
     "load_seed_tasks",
+    "pull_reviews",
+    "push_for_review",
     "push_to_hub",
     "to_alpaca",
     "to_messages",

@@ -40,7 +40,10 @@ from distilabel_selfinstruct import (  # noqa: E402
     push_to_hub,
     write_report,
 )
+from distilabel_selfinstruct.argilla import ArgillaReviewError, connect  # noqa: E402
 from distilabel_selfinstruct.card import CARD_FOLDER, RUN_SUMMARY_FILE  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipelines/review.py
 from distilabel_selfinstruct.report import format_summary, summarize_run  # noqa: E402
 
 DEFAULT_NUM_INSTRUCTIONS = 100
@@ -127,6 +130,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="push the dataset and its card to this Hub dataset repository (token from HF_TOKEN or `hf auth login`); retry a failed push with pipelines/publish.py",
     )
     publish.add_argument("--private", action="store_true", help="make a new Hub repository private")
+    review = parser.add_argument_group(
+        "review in Argilla (pip install 'distilabel-selfinstruct[argilla]')"
+    )
+    review.add_argument(
+        "--argilla",
+        action="store_true",
+        help="push instances for human review once the dataset is saved (see pipelines/review.py)",
+    )
+    review.add_argument(
+        "--argilla-dataset", default="self-instruct-review", help="the Argilla dataset"
+    )
+    review.add_argument(
+        "--argilla-workspace", help="the Argilla workspace (default: the first one)"
+    )
+    review.add_argument(
+        "--argilla-sample",
+        type=int,
+        default=200,
+        help="instances to push, a random sample; 0 for all",
+    )
+    review.add_argument("--argilla-api-url", help="the Argilla server (default: ARGILLA_API_URL)")
+    review.add_argument("--argilla-api-key", help="the API key (default: ARGILLA_API_KEY)")
     return parser.parse_args(argv)  # fmt: skip
 
 
@@ -144,7 +169,10 @@ def _publish(source: Path, output: Path) -> None:
 
 # Options that say where or how to run, not what to make: left out of the reproduce command.
 _LOCAL_OPTIONS = {"--output-dir", "--work-dir", "--restart", "--ray", "--ray-address",
-                  "--report", "--push-to-hub", "--private"}  # fmt: skip
+                  "--report", "--push-to-hub", "--private", "--argilla", "--argilla-dataset",
+                  "--argilla-workspace", "--argilla-sample", "--argilla-api-url",
+                  "--argilla-api-key"}  # fmt: skip
+_FLAGS = {"--restart", "--ray", "--report", "--private", "--argilla"}
 
 
 def run_info(args: argparse.Namespace, argv: list[str]) -> dict:
@@ -157,7 +185,7 @@ def run_info(args: argparse.Namespace, argv: list[str]) -> dict:
         if skip:
             skip = False
         elif name in _LOCAL_OPTIONS:
-            takes_value = name not in {"--restart", "--ray", "--report", "--private"}
+            takes_value = name not in _FLAGS
             skip = takes_value and "=" not in token
         else:
             kept.append(token)
@@ -227,6 +255,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.push_to_hub and (problem := hub_problem(args.push_to_hub)):
         print(f"error: {problem}", file=sys.stderr)  # before any generation
         return 2
+    if args.argilla:
+        try:  # a wrong key or URL fails now, not after the generation
+            connect(args.argilla_api_url, args.argilla_api_key)
+        except (ArgillaReviewError, ImportError) as error:
+            print(f"error: --argilla: {error}", file=sys.stderr)
+            return 2
 
     def llm_factory():
         if args.base_url:
@@ -273,7 +307,15 @@ def main(argv: list[str] | None = None) -> int:
     print(format_summary(summary))
     print(f"saved to {output} (configs: {', '.join(sorted(distiset))});"
           f" generation journal kept in {work / 'journal'}")  # fmt: skip
-    return publish(output, args.report, args.push_to_hub, args.private)
+    status = publish(output, args.report, args.push_to_hub, args.private)
+    if args.argilla:
+        from review import push as push_for_review
+
+        status = max(status, push_for_review(
+            output, args.argilla_dataset, args.argilla_workspace, args.argilla_sample,
+            args.seed, args.argilla_api_url, args.argilla_api_key,
+        ))  # fmt: skip
+    return status
 
 
 if __name__ == "__main__":

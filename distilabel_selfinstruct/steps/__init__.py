@@ -10,6 +10,7 @@ from distilabel_selfinstruct.steps.exports import (
 from distilabel_selfinstruct.steps.filters import InstanceFilter, InstructionFilter
 from distilabel_selfinstruct.steps.instances import InstanceGeneration
 from distilabel_selfinstruct.steps.proposal import InstructionProposal
+from distilabel_selfinstruct.steps.review import SelfInstructToArgilla
 from distilabel_selfinstruct.steps.seeds import LoadSeedTasks
 from distilabel_selfinstruct.steps.similarity import RougeSimilarityFilter
 
@@ -25,4 +26,5 @@ __all__ = [
     "LoadSeedTasks",
     "RougeSimilarityFilter",
     "SelfInstructBootstrap",
+    "SelfInstructToArgilla",
 ]
