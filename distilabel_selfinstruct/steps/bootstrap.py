@@ -144,13 +144,17 @@ class SelfInstructBootstrap(
         reason = self.rejection_reason(row["instruction"])
         if reason is not None:
             return reason
-        keep, score, position = index.judge(row["instruction"])
+        text = row["instruction"]
+        # Past the target an instruction is still scored, for the record, but never joins.
+        keep, score, position = (
+            index.judge(text) if room > 0 else (False, *index.most_similar(text))
+        )
         similar = None if position is None else index[position]
         row.update(most_similar_instruction=similar, most_similar_score=score)
-        if not keep:
-            return "rouge_similarity", self._novelty_detail(score, similar)
         if room <= 0:
             return "target_reached", f"{self.num_instructions} instructions already kept"
+        if not keep:
+            return "rouge_similarity", self._novelty_detail(score, similar)
         return None
 
     def process(self, offset: int = 0) -> "GeneratorStepOutput":  # type: ignore[override]
