@@ -244,7 +244,7 @@ def review_records(
 def _dataset(client: rg.Argilla, name: str, workspace: str | None, create: bool) -> rg.Dataset:
     import argilla as rg
 
-    def find() -> rg.Dataset | None:
+    def find() -> tuple[rg.Dataset | None, str]:
         workspaces = {ws.name: ws for ws in client.workspaces}
         if workspace is not None and workspace not in workspaces:
             raise ArgillaReviewError(

@@ -7,7 +7,6 @@ import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from huggingface_hub import DatasetCard, DatasetCardData
@@ -21,6 +20,7 @@ from distilabel_selfinstruct.figures import (
 )
 from distilabel_selfinstruct.llms import EMBEDDED_MODEL_NAME
 from distilabel_selfinstruct.report import dataset_statistics, summarize_run, verb_object_counts
+from distilabel_selfinstruct.seeds import load_seed_tasks
 
 __all__ = ["CARD_FOLDER", "CITATION", "RUN_SUMMARY_FILE", "card_metadata", "write_report"]
 
@@ -89,12 +89,6 @@ def card_metadata(model: str, instances: int, title: str) -> DatasetCardData:
     )
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
 def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None) -> Path:
     """Writes the dataset card (`README.md`) and its figures (`figures/*.png`) into the
     saved dataset's `distiset_configs/` folder, and returns the card's path.
@@ -137,15 +131,16 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
     instances = distiset["instances"]["train"].to_list() if "instances" in distiset else []
     model = run.get("model") or (instructions["model_name"][0] if len(instructions) else "unknown")
     artifacts = distiset.artifacts_path or root / "artifacts"
-    seed_rows = _read_jsonl(artifacts / "bootstrap" / "seed_tasks" / "seed_tasks.jsonl")
+    seed_path = artifacts / "bootstrap" / "seed_tasks" / "seed_tasks.jsonl"
+    seed_tasks = load_seed_tasks(seed_path) if seed_path.exists() else []
     seed_meta_path = artifacts / "bootstrap" / "seed_tasks" / "metadata.json"
     seed_meta = json.loads(seed_meta_path.read_text()) if seed_meta_path.exists() else {}
     threshold = float((run.get("parameters") or {}).get("threshold", 0.7))
 
     figures = folder / "figures"
     shown = dict(FIGURES)
-    if seed_rows:
-        seeds = [row["instruction"] for row in seed_rows]
+    if seed_tasks:
+        seeds = [task.instruction for task in seed_tasks]
         scores = similarity_to_seeds(instructions["instruction"], seeds)
         plot_similarity_to_seeds(scores, threshold, figures / "similarity_to_seeds.png")
     else:  # a dataset saved before the bootstrap kept its seed tasks
@@ -170,7 +165,7 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
         title=title,
         model=model,
         seeds={
-            "count": seed_meta.get("count", len(seed_rows)),
+            "count": seed_meta.get("count", len(seed_tasks)),
             "source": seed_meta.get("source") or "the package's default seed set",
             "digest": seed_meta.get("seeds_digest", "unknown"),
         },

@@ -21,6 +21,7 @@ from distilabel_selfinstruct.steps import (
     InstanceGeneration,
     SelfInstructBootstrap,
 )
+from distilabel_selfinstruct.steps.bootstrap import BOOTSTRAP_COLUMNS
 from distilabel_selfinstruct.steps.exports import SelectColumns
 
 __all__ = ["CONFIGS", "INSTRUCTION_COLUMNS", "build_self_instruct_pipeline"]
@@ -28,18 +29,12 @@ __all__ = ["CONFIGS", "INSTRUCTION_COLUMNS", "build_self_instruct_pipeline"]
 # The Distiset's configs: the pipeline's leaf steps carry these names.
 CONFIGS = ("instructions", "instances", "rejected", "finetuning")
 
+# The `instructions` config: the bootstrap's columns (every row is machine-made, so not
+# `origin`), the classification, and the token statistics of every stage.
 INSTRUCTION_COLUMNS = [
-    "id",
-    "instruction",
-    "round",
-    "prompt_tasks",
-    "prompt_task_ids",
-    "raw_generation",
-    "most_similar_instruction",
-    "most_similar_score",
+    *(column for column in BOOTSTRAP_COLUMNS if column != "origin"),
     "is_classification",
     "classification_error",
-    "model_name",
     "distilabel_metadata",
 ]
 

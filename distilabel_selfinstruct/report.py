@@ -55,13 +55,12 @@ def summarize_run(distiset: Distiset, wall_time: float | None = None) -> dict[st
     generation statistics of every kept instruction.
 
     Returns:
-        A JSON-serialisable dictionary: `instructions`, `classification`,
-        `classification_share`, `instances`, `instances_empty_input`, `rejections` (per
+        A JSON-serialisable dictionary: the figures of `dataset_statistics`,
+        `classification_share`, `rejections` (per
         `step:rule`), `rounds`, `stop_reason`, `tokens_in`, `tokens_out` (and per step),
         `kept_per_1k_generated_tokens`, `wall_time_s`.
     """
     instructions = _rows(distiset, "instructions")
-    instances = _rows(distiset, "instances")
     rejected = _rows(distiset, "rejected")
     bootstrap = _bootstrap_totals(distiset)
     tokens = {
@@ -71,14 +70,13 @@ def summarize_run(distiset: Distiset, wall_time: float | None = None) -> dict[st
         tokens[step] = _token_sums(instructions, step)
     tokens_in = sum(pair[0] for pair in tokens.values())
     tokens_out = sum(pair[1] for pair in tokens.values())
-    classification = sum(row.get("is_classification") is True for row in instructions)
+    stats = dataset_statistics(distiset)
     rejections = Counter(f"{row['rejected_at']}:{row['rejected_by']}" for row in rejected)
     return {
-        "instructions": len(instructions),
-        "classification": classification,
-        "classification_share": classification / len(instructions) if instructions else 0.0,
-        "instances": len(instances),
-        "instances_empty_input": sum(not (row.get("input") or "").strip() for row in instances),
+        **stats,
+        "classification_share": (
+            stats["classification"] / stats["instructions"] if stats["instructions"] else 0.0
+        ),
         "rejections": dict(sorted(rejections.items())),
         "rounds": bootstrap.get("rounds"),
         "stop_reason": bootstrap.get("stop_reason"),

@@ -152,8 +152,13 @@ class _Handler(BaseHTTPRequestHandler):
         )
         return False
 
-    def _repo(self, repo_type: str, repo_id: str) -> Repo | None:
-        return self.state.repos.get((repo_type.rstrip("s"), unquote(repo_id)))
+    def _repo(self, match: re.Match[str]) -> Repo | None:
+        """The repository the URL names (answering 404 when there is none)."""
+        repo_type = (match["type"] or "models").rstrip("s")  # model URLs have no prefix
+        repo = self.state.repos.get((repo_type, unquote(match["repo"])))
+        if repo is None:
+            self._not_found("RepoNotFound")
+        return repo
 
     def _unhandled(self) -> None:
         self.state.unhandled.append(f"{self.command} {self.path}")
@@ -211,9 +216,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"url": url, "name": repo_id, "id": repo_id})
 
     def repo_info(self, match: re.Match[str], query: dict[str, list[str]]) -> None:
-        repo = self._repo(match["type"], match["repo"])
+        repo = self._repo(match)
         if repo is None:
-            self._not_found("RepoNotFound")
             return
         self._send(200, {
             "id": repo.repo_id, "_id": repo.repo_id, "sha": repo.sha, "private": repo.private,
@@ -225,9 +229,8 @@ class _Handler(BaseHTTPRequestHandler):
     def preupload(self, match: re.Match[str], query: dict[str, list[str]]) -> None:
         if not self._authorized():
             return
-        repo = self._repo(match["type"], match["repo"])
+        repo = self._repo(match)
         if repo is None:
-            self._not_found("RepoNotFound")
             return
         files = json.loads(self._body())["files"]
         self._send(200, {"files": [
@@ -263,9 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
     def commit(self, match: re.Match[str], query: dict[str, list[str]]) -> None:
         if not self._authorized():
             return
-        repo = self._repo(match["type"], match["repo"])
+        repo = self._repo(match)
         if repo is None:
-            self._not_found("RepoNotFound")
             return
         files, lfs, deleted = dict(repo.files), set(repo.lfs), []
         for line in self._body().splitlines():
@@ -302,9 +304,8 @@ class _Handler(BaseHTTPRequestHandler):
                          "commitOid": repo.sha, "pullRequestUrl": None})  # fmt: skip
 
     def tree(self, match: re.Match[str], query: dict[str, list[str]]) -> None:
-        repo = self._repo(match["type"], match["repo"])
+        repo = self._repo(match)
         if repo is None:
-            self._not_found("RepoNotFound")
             return
         recursive = query.get("recursive", ["false"])[0].lower() == "true"
         prefix = match["path"] or ""
@@ -318,9 +319,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, listing)
 
     def paths_info(self, match: re.Match[str], query: dict[str, list[str]]) -> None:
-        repo = self._repo(match["type"], match["repo"])
+        repo = self._repo(match)
         if repo is None:
-            self._not_found("RepoNotFound")
             return
         body = self._body()
         if self.headers.get("Content-Type", "").startswith("application/json"):
@@ -336,9 +336,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, result)
 
     def resolve(self, match: re.Match[str], query: dict[str, list[str]]) -> None:
-        repo = self._repo(match["type"] or "datasets", match["repo"])
+        repo = self._repo(match)
         if repo is None:
-            self._not_found("RepoNotFound")
             return
         path = match["path"]
         if path not in repo.files:

@@ -14,16 +14,24 @@ from pydantic import Field, PrivateAttr
 from distilabel_selfinstruct.similarity import RougeLIndex
 from distilabel_selfinstruct.steps._base import RejectionLog
 from distilabel_selfinstruct.steps.filters import InstructionRules
-from distilabel_selfinstruct.steps.proposal import ProposalPrompting
+from distilabel_selfinstruct.steps.proposal import PROPOSAL_COLUMNS, ProposalPrompting
 from distilabel_selfinstruct.steps.seeds import SeedSource
 from distilabel_selfinstruct.steps.similarity import NoveltyOptions
 
 if TYPE_CHECKING:
     from distilabel.typing import GeneratorStepOutput, StepColumns
 
-__all__ = ["SEED_TASKS_ARTIFACT", "SelfInstructBootstrap"]
+__all__ = ["BOOTSTRAP_COLUMNS", "SEED_TASKS_ARTIFACT", "SelfInstructBootstrap"]
 
 SEED_TASKS_ARTIFACT = "seed_tasks"
+
+# A proposed instruction's columns, with its round and its closest pool instruction.
+BOOTSTRAP_COLUMNS = (
+    *PROPOSAL_COLUMNS,
+    "round",
+    "most_similar_instruction",
+    "most_similar_score",
+)
 
 
 def _duration(seconds: float) -> str:
@@ -115,18 +123,7 @@ class SelfInstructBootstrap(
 
     @property
     def outputs(self) -> "StepColumns":
-        return [
-            "id",
-            "instruction",
-            "origin",
-            "round",
-            "prompt_tasks",
-            "prompt_task_ids",
-            "raw_generation",
-            "most_similar_instruction",
-            "most_similar_score",
-            "model_name",
-        ]
+        return list(BOOTSTRAP_COLUMNS)
 
     def _stop_reason(self, rounds: int, kept: int, output_tokens: int, stalled: int) -> str | None:
         if kept >= self.num_instructions:

@@ -43,6 +43,15 @@ REJECTED_COLUMNS = (
 )
 
 
+def _rejected_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A rejection record in the `rejected` config's schema (texts never `None`)."""
+    row = {column: record.get(column) for column in REJECTED_COLUMNS}
+    row["id"] = None if row["id"] is None else str(row["id"])
+    for column in ("input", "output", "rejection_detail"):
+        row[column] = str(row[column] or "")
+    return row
+
+
 def _instance_rows(rows: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
     for row in rows:
         for instance in row.get("instances") or []:
@@ -235,14 +244,7 @@ class CollectRejected(GlobalStep):
             if not path.exists():
                 continue
             with path.open(encoding="utf-8") as handle:
-                for line in handle:
-                    record = json.loads(line)
-                    rows.append({column: record.get(column) for column in REJECTED_COLUMNS})
-        for row in rows:
-            row["id"] = None if row["id"] is None else str(row["id"])
-            row["input"] = row["input"] or ""
-            row["output"] = row["output"] or ""
-            row["rejection_detail"] = str(row["rejection_detail"] or "")
+                rows += [_rejected_row(json.loads(line)) for line in handle]
         self._logger.info(
             f"{self.name}: {len(rows)} rejections from {', '.join(self.sources or [])}"
         )

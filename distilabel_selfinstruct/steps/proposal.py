@@ -17,11 +17,23 @@ if TYPE_CHECKING:
     from distilabel.typing import FormattedInput, StepColumns, StepOutput
 
 __all__ = [
+    "PROPOSAL_COLUMNS",
     "InstructionProposal",
     "ProposalPrompting",
     "parse_proposed_instructions",
     "sample_prompt_tasks",
 ]
+
+# The columns of a proposed instruction: its text and where it came from.
+PROPOSAL_COLUMNS = (
+    "id",
+    "instruction",
+    "origin",
+    "prompt_tasks",
+    "prompt_task_ids",
+    "raw_generation",
+    "model_name",
+)
 
 SEED_ORIGIN = "seed"
 MACHINE_ORIGIN = "machine"
@@ -271,15 +283,7 @@ class InstructionProposal(ProposalPrompting, GlobalTask):
 
     @property
     def outputs(self) -> "StepColumns":
-        return [
-            "id",
-            "instruction",
-            "origin",
-            "prompt_tasks",
-            "prompt_task_ids",
-            "raw_generation",
-            "model_name",
-        ]
+        return list(PROPOSAL_COLUMNS)
 
     def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
         rows, counts = self._propose(inputs, random.Random(self.seed), self.num_prompts, self.name)
