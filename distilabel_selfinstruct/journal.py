@@ -23,7 +23,14 @@ from pydantic import BaseModel, Field, PrivateAttr
 if TYPE_CHECKING:
     from distilabel.typing import FormattedInput, GenerateOutput
 
-__all__ = ["GenerationJournal", "JournaledGeneration"]
+__all__ = ["GenerationError", "GenerationJournal", "JournaledGeneration"]
+
+
+class GenerationError(RuntimeError):
+    """A generation failed. It carries only a message, so that it crosses process
+    boundaries: the client libraries' own exceptions hold locks and queues that cannot be
+    pickled, and distilabel then loses the real error.
+    """
 
 
 class GenerationJournal:
@@ -106,7 +113,16 @@ class JournaledGeneration(BaseModel):
     def generate_outputs(
         self, inputs: list[FormattedInput], num_generations: int = 1, **kwargs: Any
     ) -> list[GenerateOutput]:
-        generate = super().generate_outputs  # type: ignore[misc]
+        parent = super().generate_outputs  # type: ignore[misc]
+
+        def generate(**arguments: Any) -> list[GenerateOutput]:
+            try:
+                return parent(**arguments)
+            except Exception as error:
+                where = ", ".join(f"{k}={v}" for k, v in self._journal_identity().items())
+                message = " ".join(str(error).split())[:500]
+                raise GenerationError(f"{type(error).__name__} from {where}: {message}") from None
+
         if self.journal_dir is None:
             return generate(inputs=inputs, num_generations=num_generations, **kwargs)
         if self._journal is None:

@@ -25,6 +25,8 @@ from distilabel.models.llms.utils import prepare_output
 from distilabel.typing import FormattedInput, GenerateOutput
 from pydantic import Field, FilePath, NonNegativeInt, SecretStr, validate_call
 
+from distilabel_selfinstruct._compat import llama_model_params_override
+from distilabel_selfinstruct.hardware import use_extra_buffer_types
 from distilabel_selfinstruct.journal import JournaledGeneration
 
 if TYPE_CHECKING:
@@ -90,6 +92,10 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
         n_ctx: the context size; Self-Instruct's few-shot prompts need about 2K tokens.
         model_fingerprint: derived from the model file (or the embedded model's SHA-256) so
             that a different model changes the step's cache signature; not meant to be set.
+        extra_buffer_types: whether llama.cpp may use its extra CPU buffer types (weight
+            repacking, AMX). `None` (the default) decides on the machine that loads the
+            model: off on Intel CPUs with AMX, where that path crashes, on elsewhere (see
+            `distilabel_selfinstruct.hardware`).
 
     Runtime parameters:
         - `model_path`: a GGUF file; `None` (the default) selects the embedded model.
@@ -117,6 +123,7 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
     mode: PromptMode = "completion"
     n_ctx: int = 4096
     model_fingerprint: str | None = None
+    extra_buffer_types: bool | None = None
 
     def model_post_init(self, __context: Any) -> None:
         super().model_post_init(__context)
@@ -129,7 +136,11 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
     def load(self) -> None:
         if self.model_path is None:
             self.model_path = embedded_model_path()
-        super().load()
+        if use_extra_buffer_types(self.extra_buffer_types):
+            super().load()
+            return
+        with llama_model_params_override(use_extra_bufts=False):
+            super().load()
 
     def _journal_identity(self) -> dict[str, Any]:
         return {"llm": "llama.cpp", "model": self.model_fingerprint, "mode": self.mode}

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from distilabel.models.llms.base import LLM
-from distilabel.pipeline import Pipeline
+from distilabel.pipeline import Pipeline as _DistilabelPipeline
+from distilabel.pipeline import RayPipeline as _DistilabelRayPipeline
 from distilabel.pipeline.base import BasePipeline
 
+from distilabel_selfinstruct._compat import Pipeline, RayPipeline
 from distilabel_selfinstruct.journal import JournaledGeneration
-from distilabel_selfinstruct.llms import LlamaCppCompletionLLM
+from distilabel_selfinstruct.llms import LlamaCppCompletionLLM, OpenAICompletionLLM
 from distilabel_selfinstruct.steps import (
     ClassificationIdentification,
     CollectRejected,
@@ -24,7 +26,13 @@ from distilabel_selfinstruct.steps import (
 from distilabel_selfinstruct.steps.bootstrap import BOOTSTRAP_COLUMNS
 from distilabel_selfinstruct.steps.exports import SelectColumns
 
-__all__ = ["CONFIGS", "INSTRUCTION_COLUMNS", "build_self_instruct_pipeline"]
+__all__ = [
+    "CONFIGS",
+    "INSTRUCTION_COLUMNS",
+    "build_from_options",
+    "build_self_instruct_pipeline",
+    "llm_from_options",
+]
 
 # The Distiset's configs: the pipeline's leaf steps carry these names.
 CONFIGS = ("instructions", "instances", "rejected", "finetuning")
@@ -90,7 +98,9 @@ def build_self_instruct_pipeline(
         journal_dir: where finished generations are recorded (`None`: not recorded).
         name: the pipeline's name (its cache key).
         cache_dir: distilabel's cache directory.
-        pipeline_class: `Pipeline` (the default) or `RayPipeline`.
+        pipeline_class: `Pipeline` (the default) or `RayPipeline`; distilabel's classes
+            are replaced by this package's (`distilabel_selfinstruct.Pipeline`,
+            `RayPipeline`), which do not hang when a filter keeps nothing.
         **pipeline_kwargs: passed to the pipeline class (e.g. `ray_head_node_url`).
 
     Examples:
@@ -115,6 +125,9 @@ def build_self_instruct_pipeline(
         return llm
 
     seed_source = {"tasks": seeds} if isinstance(seeds, list) else {"source": seeds}
+    pipeline_class = {_DistilabelPipeline: Pipeline, _DistilabelRayPipeline: RayPipeline}.get(
+        pipeline_class, pipeline_class
+    )
     with pipeline_class(name=name, cache_dir=cache_dir, **pipeline_kwargs) as pipeline:
         bootstrap = SelfInstructBootstrap(
             name="bootstrap",
@@ -143,3 +156,36 @@ def build_self_instruct_pipeline(
         bootstrap >> classification >> instances >> [instructions, instance_filter]
         instance_filter >> [flat, finetuning, rejected]
     return pipeline
+
+
+def llm_from_options(
+    base_url: str | None = None,
+    model: str | None = None,
+    model_path: str | None = None,
+    mode: str = "completion",
+) -> LLM:
+    """The LLM the main job's options name: an OpenAI-compatible server (`base_url` and
+    `model`), a GGUF file (`model_path`), or the embedded model.
+    """
+    if base_url:
+        return OpenAICompletionLLM(base_url=base_url, model=model, mode=mode)
+    return LlamaCppCompletionLLM(model_path=model_path, mode=mode)
+
+
+def build_from_options(
+    llm: dict[str, Any] | None = None,
+    ray: bool = False,
+    ray_address: str | None = None,
+    **kwargs: Any,
+) -> BasePipeline:
+    """`build_self_instruct_pipeline` from JSON-serialisable options (what a supervised
+    run's child process receives): `llm` holds `llm_from_options`'s arguments, `ray`
+    selects `RayPipeline` (on `ray_address`), the rest are passed on.
+    """
+
+    def llm_factory() -> LLM:
+        return llm_from_options(**(llm or {}))
+
+    if ray:
+        kwargs.update(pipeline_class=RayPipeline, ray_head_node_url=ray_address)
+    return build_self_instruct_pipeline(llm_factory=llm_factory, **kwargs)

@@ -9,6 +9,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ __all__ = [
     "dataset_statistics",
     "format_summary",
     "leading_verb_object",
+    "save_run_summary",
     "summarize_run",
     "verb_object_counts",
 ]
@@ -88,6 +90,32 @@ def summarize_run(distiset: Distiset, wall_time: float | None = None) -> dict[st
         ),
         "wall_time_s": wall_time,
     }
+
+
+def save_run_summary(
+    distiset: Distiset,
+    output: str | Path,
+    wall_time: float,
+    run: dict[str, Any] | None = None,
+    local_paths: dict[str, str] | None = None,
+) -> None:
+    """Writes `summarize_run`'s figures, with `run` (command, model, parameters) and the
+    producing package, to `<output>/distiset_configs/run_summary.json`, and makes the saved
+    configuration and log portable (see `output_dir.make_portable`; `local_paths` maps
+    this machine's folders to the placeholders that replace them). A supervised run's
+    `finalize` step.
+    """
+    from distilabel_selfinstruct import __version__
+    from distilabel_selfinstruct.card import CARD_FOLDER, RUN_SUMMARY_FILE
+    from distilabel_selfinstruct.output_dir import make_portable
+
+    summary = summarize_run(distiset, wall_time=wall_time)
+    summary["run"] = run or {}
+    summary["producer"] = f"distilabel-selfinstruct {__version__}"
+    folder = Path(output) / CARD_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RUN_SUMMARY_FILE).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    make_portable(folder, local_paths or {})
 
 
 def _words(text: str | None) -> int:

@@ -12,11 +12,9 @@ generation, and ends with the same dataset.
 
 import argparse
 import json
-import os
 import shlex
 import shutil
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -26,25 +24,42 @@ from pydantic.warnings import UnsupportedFieldAttributeWarning
 warnings.filterwarnings("ignore", category=UnsupportedFieldAttributeWarning)
 warnings.filterwarnings("ignore", message="A custom validator is returning a value other than")
 
-from distilabel.pipeline import Pipeline, RayPipeline  # noqa: E402
 from huggingface_hub import get_token  # noqa: E402
 from huggingface_hub.utils import HFValidationError, validate_repo_id  # noqa: E402
 
 from distilabel_selfinstruct import (  # noqa: E402
     EMBEDDED_MODEL_NAME,
     HubPushError,
-    LlamaCppCompletionLLM,
-    OpenAICompletionLLM,
     SeedTaskError,
-    build_self_instruct_pipeline,
+    load_seed_tasks,
     push_to_hub,
     write_report,
 )
 from distilabel_selfinstruct.argilla import ArgillaReviewError, connect  # noqa: E402
 from distilabel_selfinstruct.card import CARD_FOLDER, RUN_SUMMARY_FILE  # noqa: E402
+from distilabel_selfinstruct.output_dir import (  # noqa: E402
+    OutputDirError,
+    RunLock,
+    check_output_dir,
+    check_writable,
+    publish_dataset,
+)
+from distilabel_selfinstruct.preflight import (  # noqa: E402
+    PreflightError,
+    check_llama_cpp,
+    check_server,
+    longest_prompt,
+)
+from distilabel_selfinstruct.supervisor import (  # noqa: E402
+    DEFAULT_STALL_TIMEOUT,
+    RunFailed,
+    RunInterrupted,
+    RunSpec,
+    supervise,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipelines/review.py
-from distilabel_selfinstruct.report import format_summary, summarize_run  # noqa: E402
+from distilabel_selfinstruct.report import format_summary  # noqa: E402
 
 DEFAULT_NUM_INSTRUCTIONS = 100
 
@@ -113,6 +128,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--restart", action="store_true", help="discard the journal: generate everything again"
     )
     run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a dataset that an earlier run saved in --output-dir (never other files)",
+    )
+    run.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=DEFAULT_STALL_TIMEOUT,
+        metavar="SECONDS",
+        help="stop the run when no generation finishes and no batch moves for this long",
+    )
+    run.add_argument(
         "--ray",
         action="store_true",
         help="run on distilabel's RayPipeline (a local Ray instance, or the cluster of RAY_ADDRESS / --ray-address)",
@@ -155,40 +182,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)  # fmt: skip
 
 
-def _publish(source: Path, output: Path) -> None:
-    """Replaces `output` by the complete directory `source` (renames only)."""
-    previous = source.with_name(source.name + ".previous")
-    if previous.exists():
-        shutil.rmtree(previous)
-    if output.exists():
-        os.replace(output, previous)
-    os.replace(source, output)
-    if previous.exists():
-        shutil.rmtree(previous)
-
-
 # Options that say where or how to run, not what to make: left out of the reproduce command.
-_LOCAL_OPTIONS = {"--output-dir", "--work-dir", "--restart", "--ray", "--ray-address",
+_LOCAL_OPTIONS = {"--output-dir", "--work-dir", "--restart", "--overwrite", "--stall-timeout",
+                  "--ray", "--ray-address",
                   "--report", "--push-to-hub", "--private", "--argilla", "--argilla-dataset",
                   "--argilla-workspace", "--argilla-sample", "--argilla-api-url",
                   "--argilla-api-key"}  # fmt: skip
-_FLAGS = {"--restart", "--ray", "--report", "--private", "--argilla"}
+_PATH_OPTIONS = {"--seeds", "--model-path"}
+_FLAGS = {"--restart", "--overwrite", "--ray", "--report", "--private", "--argilla"}
 
 
 def run_info(args: argparse.Namespace, argv: list[str]) -> dict:
     """What the card says about the run: the command that reproduces it, the model and the
     method's parameters.
     """
-    kept, skip = [], False
+    kept, skip, previous = [], False, None
     for token in argv:
-        name = token.split("=", 1)[0]
+        name, equals, value = token.partition("=")
         if skip:
             skip = False
         elif name in _LOCAL_OPTIONS:
             takes_value = name not in _FLAGS
             skip = takes_value and "=" not in token
+        elif previous in _PATH_OPTIONS and Path(token).exists():
+            kept.append(Path(token).name)  # no path of this machine in the published command
+        elif name in _PATH_OPTIONS and equals and Path(value).exists():
+            kept.append(f"{name}={Path(value).name}")
         else:
             kept.append(token)
+        previous = name
     if args.base_url:
         model = args.model
     elif args.model_path:
@@ -240,73 +262,152 @@ def publish(output: Path, report: bool, repo_id: str | None, private: bool) -> i
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
+class UsageError(Exception):
+    """A problem found before any generation; printed as one line, exit code 2."""
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Every option checked before anything runs; raises `UsageError`."""
     if args.base_url and not args.model:
-        print("error: --base-url needs --model", file=sys.stderr)
-        return 2
+        raise UsageError("--base-url needs --model")
     if args.base_url and args.model_path:
-        print("error: give --base-url or --model-path, not both", file=sys.stderr)
-        return 2
-    if args.num_instructions < 1:
-        print("error: --num-instructions must be at least 1", file=sys.stderr)
-        return 2
+        raise UsageError("give --base-url or --model-path, not both")
+    if args.model_path and not Path(args.model_path).is_file():
+        raise UsageError(f"--model-path: no such file: {args.model_path}")
+    at_least_one = {"--num-instructions": args.num_instructions, "--num-prompts": args.num_prompts,
+                    "--max-rounds": args.max_rounds,
+                    "--max-generated-tokens": args.max_generated_tokens}  # fmt: skip
+    for option, value in at_least_one.items():
+        if value is not None and value < 1:
+            raise UsageError(f"{option} must be at least 1 (got {value})")
+    if not 0.0 <= args.threshold <= 1.0:
+        raise UsageError(
+            f"--threshold is a ROUGE-L F1 score between 0 and 1 (got {args.threshold})"
+        )
+    if args.stall_timeout <= 0:
+        raise UsageError(
+            f"--stall-timeout must be a positive number of seconds (got {args.stall_timeout})"
+        )
+    if args.argilla_sample < 0:
+        raise UsageError(f"--argilla-sample must be 0 (all) or more (got {args.argilla_sample})")
     if args.push_to_hub and (problem := hub_problem(args.push_to_hub)):
-        print(f"error: {problem}", file=sys.stderr)  # before any generation
-        return 2
+        raise UsageError(problem)
     if args.argilla:
         try:  # a wrong key or URL fails now, not after the generation
             connect(args.argilla_api_url, args.argilla_api_key)
         except (ArgillaReviewError, ImportError) as error:
-            print(f"error: --argilla: {error}", file=sys.stderr)
-            return 2
+            raise UsageError(f"--argilla: {error}") from None
 
-    def llm_factory():
-        if args.base_url:
-            return OpenAICompletionLLM(base_url=args.base_url, model=args.model, mode=args.mode)
-        return LlamaCppCompletionLLM(model_path=args.model_path, mode=args.mode)
 
-    output = Path(args.output_dir)
-    work = Path(args.work_dir) if args.work_dir else output.with_name(f".{output.name}.work")
-    if args.restart and work.exists():
-        shutil.rmtree(work)
-    pipeline_options: dict = {"pipeline_class": Pipeline}
-    if args.ray:
-        pipeline_options = {"pipeline_class": RayPipeline, "ray_head_node_url": args.ray_address}
+def llm_options(args: argparse.Namespace) -> dict:
+    """The LLM's options as `distilabel_selfinstruct.pipeline.llm_from_options` takes them."""
+    if args.base_url:
+        return {"base_url": args.base_url, "model": args.model, "mode": args.mode}
+    return {
+        "model_path": args.model_path and str(Path(args.model_path).resolve()),
+        "mode": args.mode,
+    }
+
+
+def preflight(args: argparse.Namespace, seeds: list) -> None:
+    """The LLM answers the run's longest prompt before anything is generated."""
+    prompt, max_new_tokens = longest_prompt(seeds)
     try:
-        pipeline = build_self_instruct_pipeline(
-            llm_factory=llm_factory,
-            seeds=args.seeds,
-            num_instructions=args.num_instructions,
-            num_prompts=args.num_prompts,
-            max_rounds=args.max_rounds,
-            max_generated_tokens=args.max_generated_tokens,
-            seed=args.seed,
-            threshold=args.threshold,
-            journal_dir=work / "journal",
-            cache_dir=work / "cache",
-            **pipeline_options,
-        )
-    except (SeedTaskError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        if args.base_url:
+            check_server(args.base_url, args.model, args.mode, prompt=prompt)
+        else:
+            check_llama_cpp(args.model_path, prompt, max_new_tokens, n_ctx=4096)
+    except PreflightError as error:
+        raise UsageError(f"preflight: {error}") from None
 
-    started = time.monotonic()
-    distiset = pipeline.run(use_cache=False)
-    summary = summarize_run(distiset, wall_time=time.monotonic() - started)
-    summary["run"] = run_info(args, argv)
+
+def _local_path_or_id(source: str | None) -> str | None:
+    """A seed source for the child process: an existing path made absolute, else as given."""
+    return str(Path(source).resolve()) if source and Path(source).exists() else source
+
+
+def run_supervised(args: argparse.Namespace, argv: list[str], work: Path) -> Path:
+    """Generates the dataset in a supervised child process; returns its complete folder."""
     partial = work / "dataset.partial"
     if partial.exists():
         shutil.rmtree(partial)
-    distiset.save_to_disk(partial, save_card=False)  # artifacts included
-    (partial / CARD_FOLDER).mkdir(exist_ok=True)
-    (partial / CARD_FOLDER / RUN_SUMMARY_FILE).write_text(json.dumps(summary, indent=2), "utf-8")
-    _publish(partial, output)
+    spec = RunSpec(
+        target="distilabel_selfinstruct.pipeline:build_from_options",
+        kwargs={"llm": llm_options(args), "seeds": _local_path_or_id(args.seeds),
+                "num_instructions": args.num_instructions, "num_prompts": args.num_prompts,
+                "max_rounds": args.max_rounds, "max_generated_tokens": args.max_generated_tokens,
+                "seed": args.seed, "threshold": args.threshold,
+                "journal_dir": str((work / "journal").resolve()),
+                "cache_dir": str((work / "cache").resolve()),
+                "ray": args.ray, "ray_address": args.ray_address},
+        output=str(partial),
+        finalize="distilabel_selfinstruct.report:save_run_summary",
+        finalize_kwargs={"run": run_info(args, argv),
+                         "local_paths": {str(work.resolve()): "<work-dir>"}},
+        journal_dir=str(work / "journal"),
+    )  # fmt: skip
+    supervise(spec, work / "run", stall_timeout=args.stall_timeout)
     shutil.rmtree(work / "cache", ignore_errors=True)
+    return partial
+
+
+def check_complete(partial: Path, args: argparse.Namespace) -> dict:
+    """The run summary of a finished run; `UsageError`-like failure when the model gave
+    nothing usable (the bootstrap stalled before the target).
+    """
+    summary = json.loads((partial / CARD_FOLDER / RUN_SUMMARY_FILE).read_text("utf-8"))
+    if summary.get("stop_reason") != "stalled":
+        return summary
+    kept = summary["instructions"]
+    rejections = ", ".join(f"{rule} {count}" for rule, count in summary["rejections"].items())
+    advice = "check the model and --mode"
+    if kept:
+        advice += f", or rerun with --num-instructions {kept} to publish what was kept"
+    raise RunFailed(
+        f"the model gave nothing usable: after {summary['rounds']} rounds {kept} of"
+        f" {args.num_instructions} instructions were kept and the last rounds kept none"
+        f" (rejected: {rejections or 'nothing parsed'}); {advice}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    output = Path(args.output_dir)
+    work = Path(args.work_dir) if args.work_dir else output.with_name(f".{output.name}.work")
+    lock = RunLock(work)
+    try:
+        validate(args)
+        check_writable(output.parent)
+        lock.acquire()  # before looking at the output: two runs cannot both pass the check
+        check_output_dir(output, overwrite=args.overwrite)
+        seeds = load_seed_tasks(args.seeds)
+        preflight(args, seeds)
+    except (UsageError, OutputDirError, SeedTaskError, FileNotFoundError) as error:
+        lock.release()
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    journal = work / "journal"
+    try:
+        if args.restart:
+            shutil.rmtree(journal, ignore_errors=True)
+        partial = run_supervised(args, argv, work)
+        summary = check_complete(partial, args)
+        publish_dataset(partial, output, overwrite=args.overwrite)
+    except RunInterrupted as error:
+        print(f"\n{error}: nothing was published; the finished generations are kept in"
+              f" {journal}, run the same command again to resume", file=sys.stderr)  # fmt: skip
+        return 128 + error.signal_number
+    except (RunFailed, OutputDirError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        if isinstance(error, RunFailed):
+            print(f"nothing was published; the finished generations are kept in {journal},"
+                  " run the same command again to resume", file=sys.stderr)  # fmt: skip
+        return 1
+    finally:
+        lock.release()
     print(format_summary(summary))
-    print(f"saved to {output} (configs: {', '.join(sorted(distiset))});"
-          f" generation journal kept in {work / 'journal'}")  # fmt: skip
+    print(f"saved to {output}; generation journal kept in {journal}")
     status = publish(output, args.report, args.push_to_hub, args.private)
     if args.argilla:
         from review import push as push_for_review

@@ -155,6 +155,16 @@ class SelfInstructBootstrap(
         return None
 
     def process(self, offset: int = 0) -> "GeneratorStepOutput":  # type: ignore[override]
+        # distilabel cannot send a generator step's exception back to the pipeline when the
+        # step holds a loaded LLM (it does not pickle), so the cause is logged here first.
+        try:
+            yield from self._rounds(offset)
+        except Exception as error:
+            self._logger.error(f"Step '{self.name}' failed: {type(error).__name__}: {error}")
+            raise
+
+    def _rounds(self, offset: int) -> "GeneratorStepOutput":
+        """The bootstrap loop (see the class docstring); `offset` as in `process`."""
         pool = self._seed_rows()
         index = RougeLIndex(
             [row["instruction"] for row in pool], threshold=self.threshold, tokenizer=self.tokenizer

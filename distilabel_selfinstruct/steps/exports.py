@@ -235,6 +235,16 @@ class CollectRejected(GlobalStep):
     def outputs(self) -> "StepColumns":
         return list(REJECTED_COLUMNS)
 
+    def process_applying_mappings(self, *args: list[dict[str, Any]]) -> "StepOutput":
+        """As distilabel's, also when no row came in (every row was rejected): its rows
+        are not made from input rows, and distilabel's version divides by their number.
+        """
+        if any(args):
+            yield from super().process_applying_mappings(*args)
+            return
+        for rows in self.process(*args):
+            yield [{self.output_mappings.get(k, k): v for k, v in row.items()} for row in rows]
+
     def process(self, *inputs: StepInput) -> "StepOutput":  # type: ignore[override]
         if self.artifacts_directory is None:
             raise RuntimeError(f"{self.name} reads the pipeline's artifacts: run it in a pipeline")

@@ -35,6 +35,11 @@ PROPOSAL_COLUMNS = (
     "model_name",
 )
 
+# The most tokens a proposal may generate (the paper's 1024): the longest generation of a run.
+PROPOSAL_MAX_NEW_TOKENS = 1024
+# Pool tasks listed in each proposal prompt (the paper: 8).
+NUM_PROMPT_TASKS = 8
+
 SEED_ORIGIN = "seed"
 MACHINE_ORIGIN = "machine"
 
@@ -138,7 +143,7 @@ class ProposalPrompting(PromptedTask):
     """
 
     num_prompt_tasks: RuntimeParameter[int] = Field(
-        default=8, description="Pool tasks listed in each prompt."
+        default=NUM_PROMPT_TASKS, description="Pool tasks listed in each prompt."
     )
     num_machine_tasks: RuntimeParameter[int] = Field(
         default=2, description="Machine-made tasks per prompt once the pool has them."
@@ -153,7 +158,7 @@ class ProposalPrompting(PromptedTask):
             "top_p": 0.5,
             "frequency_penalty": 0.0,
             "presence_penalty": 2.0,
-            "max_new_tokens": 1024,
+            "max_new_tokens": PROPOSAL_MAX_NEW_TOKENS,
             "stop": ["\n\n", f"\n{n}", f"{n}.", f"{n} ."],
         }
 

@@ -1,0 +1,233 @@
+"""Preflight: every LLM of a run answers one request before anything is generated.
+
+A failure is one line (what failed, where, how to fix it), within seconds:
+
+- an OpenAI-compatible server (`check_server`): reachable, the key accepted, the mode
+  served (`/v1/completions` for `"completion"`, `/v1/chat/completions` for `"chat"`), an
+  OpenAI-shaped answer, and the run's longest prompt accepted;
+- a llama.cpp model (`check_llama_cpp`): loaded in a child process (a crash there, such as
+  llama.cpp's AMX fault, cannot take the run down), the longest prompt fits its context,
+  and it generates a token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from distilabel_selfinstruct.steps.proposal import (
+    NUM_PROMPT_TASKS,
+    PROPOSAL_MAX_NEW_TOKENS,
+    _prompt_text,
+)
+
+if TYPE_CHECKING:
+    from distilabel_selfinstruct.seeds import SeedTask
+
+__all__ = ["PreflightError", "check_llama_cpp", "check_server", "longest_prompt"]
+
+SERVER_TIMEOUT = 10.0
+MODEL_TIMEOUT = 25.0
+
+
+class PreflightError(RuntimeError):
+    """An LLM cannot serve the run; the message is one line."""
+
+
+def _one_line(text: Any, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def longest_prompt(seeds: Sequence[SeedTask]) -> tuple[str, int]:
+    """The longest prompt a run on these seed tasks can send, and the most tokens a run
+    generates after a prompt: the proposal prompt listing the longest seed instructions,
+    or a classification or instance prompt for the longest one (machine-made instructions
+    are shorter than the heuristic filter's limit, so a seed stands in for them).
+    """
+    from distilabel_selfinstruct.prompts import render_prompt
+
+    longest = sorted((task.instruction for task in seeds), key=len, reverse=True)
+    proposal = render_prompt(
+        "instruction_proposal",
+        tasks=[_prompt_text(task) for task in longest[:NUM_PROMPT_TASKS]],
+        classification_only=False,
+    )
+    others = [
+        render_prompt(template, instruction=longest[0] if longest else "")
+        for template in (
+            "classification_identification",
+            "instance_input_first",
+            "instance_output_first",
+        )
+    ]
+    return max([proposal, *others], key=len), PROPOSAL_MAX_NEW_TOKENS
+
+
+def check_server(
+    base_url: str,
+    model: str,
+    mode: str = "completion",
+    api_key: str | None = None,
+    prompt: str = "Hello",
+    timeout: float = SERVER_TIMEOUT,
+) -> None:
+    """Sends `prompt` (asking for one token) the way the run will.
+
+    Raises:
+        PreflightError: the server is down or slow, refuses the key, lacks the endpoint or
+            the model, rejects the prompt, or answers with something that is not an
+            OpenAI response.
+    """
+    import openai
+
+    key_from_env = os.getenv("OPENAI_API_KEY")
+    client = openai.OpenAI(
+        base_url=base_url,
+        api_key=api_key or key_from_env or "no-key",
+        timeout=timeout,
+        max_retries=0,
+    )
+    endpoint = "/v1/completions" if mode == "completion" else "/v1/chat/completions"
+    where = f"the server at {base_url}"
+    try:
+        if mode == "completion":
+            response = client.completions.create(model=model, prompt=prompt, max_tokens=1)
+            texts = [choice.text for choice in response.choices]
+        else:
+            response = client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": prompt}], max_tokens=1
+            )
+            texts = [choice.message.content for choice in response.choices]
+    except openai.APITimeoutError:
+        raise PreflightError(
+            f"{where} did not answer within {timeout:.0f} s; check that it is up and not overloaded"
+        ) from None
+    except openai.APIConnectionError as error:
+        cause = error.__cause__ or error
+        raise PreflightError(
+            f"cannot reach {where} ({_one_line(cause, 120)}); start it or fix --base-url"
+        ) from None
+    except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
+        hint = (
+            "OPENAI_API_KEY is not set" if not (api_key or key_from_env) else "the key was refused"
+        )
+        raise PreflightError(
+            f"{where} refused the request (HTTP {error.status_code}: {_one_line(error.message, 120)});"
+            f" {hint}: set OPENAI_API_KEY to a key it accepts"
+        ) from None
+    except openai.NotFoundError as error:
+        other = (
+            "--mode chat for a chat-only server" if mode == "completion" else "--mode completion"
+        )
+        raise PreflightError(
+            f"{where} answered 404 for {endpoint} with model {model!r}"
+            f" ({_one_line(error.message, 120)}); check --model, or use {other}"
+        ) from None
+    except openai.APIStatusError as error:
+        raise PreflightError(
+            f"{where} answered HTTP {error.status_code} to the run's longest prompt on {endpoint}:"
+            f" {_one_line(error.message, 200)}"
+        ) from None
+    except Exception as error:  # malformed JSON, a body of another shape, ...
+        raise PreflightError(
+            f"{where} did not give an OpenAI response on {endpoint}"
+            f" ({type(error).__name__}: {_one_line(error, 150)}); is --base-url an"
+            " OpenAI-compatible API (usually ending in /v1)?"
+        ) from None
+    if not texts or any(text is None for text in texts):
+        raise PreflightError(f"{where} answered {endpoint} without any generated text")
+
+
+def check_llama_cpp(
+    model_path: str | None,
+    prompt: str,
+    max_new_tokens: int,
+    n_ctx: int,
+    extra_buffer_types: bool | None = None,
+    timeout: float = MODEL_TIMEOUT,
+) -> int:
+    """Loads the model in a child process, counts the prompt's tokens and generates one.
+
+    Args:
+        model_path: a GGUF file, or `None` for the embedded model.
+        prompt: the run's longest prompt.
+        max_new_tokens: the most tokens the run generates after it.
+        n_ctx: the context size the run loads the model with.
+        extra_buffer_types: as `LlamaCppCompletionLLM.extra_buffer_types`.
+        timeout: seconds before the child is stopped.
+
+    Returns:
+        The prompt's token count.
+
+    Raises:
+        PreflightError: the model cannot load, crashes, is too slow, or the prompt does not
+            fit its context.
+    """
+    request = json.dumps(
+        {"model_path": model_path, "n_ctx": n_ctx, "extra_buffer_types": extra_buffer_types}
+    )
+    name = "the embedded model" if model_path is None else f"the model {model_path}"
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "distilabel_selfinstruct.preflight", request],
+            input=prompt,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            start_new_session=True,
+        )
+    except subprocess.TimeoutExpired:
+        raise PreflightError(
+            f"{name} did not load and generate a token within {timeout:.0f} s"
+        ) from None
+    if run.returncode < 0:
+        signal_name = signal.Signals(-run.returncode).name
+        raise PreflightError(
+            f"{name} crashed ({signal_name}) while generating its first token on this CPU;"
+            " try DISTILABEL_SELFINSTRUCT_EXTRA_BUFFER_TYPES=0, or reinstall llama-cpp-python"
+            ' with CMAKE_ARGS="-DGGML_NATIVE=OFF"'
+        )
+    lines = run.stdout.strip().splitlines()
+    if run.returncode != 0 or not lines:
+        error = run.stderr.strip().splitlines()
+        raise PreflightError(
+            f"{name} failed to load: {_one_line(error[-1] if error else run.returncode)}"
+        )
+    tokens = int(json.loads(lines[-1])["prompt_tokens"])
+    if tokens + max_new_tokens > n_ctx:
+        raise PreflightError(
+            f"the run's longest prompt is {tokens:,} tokens; with up to {max_new_tokens:,}"
+            f" generated it does not fit the {n_ctx:,}-token context of {name}; shorten the"
+            " longest seed tasks"
+        )
+    return tokens
+
+
+def _child(request: dict[str, Any], prompt: str) -> None:
+    """Loads the model, prints the prompt's token count, generates one token."""
+    from distilabel_selfinstruct._compat import llama_cpp_model
+    from distilabel_selfinstruct.llms import LlamaCppCompletionLLM
+
+    llm = LlamaCppCompletionLLM(
+        model_path=request["model_path"],
+        n_ctx=request["n_ctx"],
+        extra_buffer_types=request["extra_buffer_types"],
+    )
+    llm.load()
+    model = llama_cpp_model(llm)
+    tokens = model.tokenize(prompt.encode("utf-8"))
+    if len(tokens) < request["n_ctx"]:
+        model.create_completion(prompt=tokens[-64:], max_tokens=1, temperature=0)
+    print(json.dumps({"prompt_tokens": len(tokens)}), flush=True)
+
+
+if __name__ == "__main__":
+    _child(json.loads(sys.argv[1]), sys.stdin.read())
+    sys.stdout.flush()
+    os._exit(0)  # skip the model's teardown
