@@ -1,5 +1,6 @@
 """Self-Instruct (Wang et al., 2022) as distilabel steps."""
 
+from distilabel_selfinstruct._compat import Pipeline, RayPipeline
 from distilabel_selfinstruct.argilla import (
     ArgillaReviewError,
     ReviewResult,
@@ -9,14 +10,16 @@ from distilabel_selfinstruct.argilla import (
 from distilabel_selfinstruct.card import write_report
 from distilabel_selfinstruct.formats import to_alpaca, to_messages, to_prompt_completion
 from distilabel_selfinstruct.hub import HubPushError, push_to_hub
-from distilabel_selfinstruct.journal import GenerationJournal, JournaledGeneration
+from distilabel_selfinstruct.journal import GenerationError, GenerationJournal, JournaledGeneration
 from distilabel_selfinstruct.llms import (
     EMBEDDED_MODEL_NAME,
     LlamaCppCompletionLLM,
     OpenAICompletionLLM,
     embedded_model_path,
 )
+from distilabel_selfinstruct.output_dir import OutputDirError, RunLock, check_output_dir
 from distilabel_selfinstruct.pipeline import CONFIGS, build_self_instruct_pipeline
+from distilabel_selfinstruct.preflight import PreflightError, check_llama_cpp, check_server
 from distilabel_selfinstruct.seeds import (
     SeedInstance,
     SeedTask,
@@ -39,6 +42,7 @@ from distilabel_selfinstruct.steps import (
     SelfInstructBootstrap,
     SelfInstructToArgilla,
 )
+from distilabel_selfinstruct.supervisor import RunFailed, RunInterrupted, RunSpec, supervise
 
 __version__ = "0.1.0"
 
@@ -50,6 +54,7 @@ __all__ = [
     "CollectRejected",
     "FinetuningFormats",
     "FlattenInstances",
+    "GenerationError",
     "GenerationJournal",
     "HubPushError",
     "InstanceFilter",
@@ -60,9 +65,17 @@ __all__ = [
     "LlamaCppCompletionLLM",
     "LoadSeedTasks",
     "OpenAICompletionLLM",
+    "OutputDirError",
+    "Pipeline",
+    "PreflightError",
+    "RayPipeline",
     "ReviewResult",
     "RougeLIndex",
     "RougeSimilarityFilter",
+    "RunFailed",
+    "RunInterrupted",
+    "RunLock",
+    "RunSpec",
     "SeedInstance",
     "SeedTask",
     "SeedTaskError",
@@ -70,12 +83,16 @@ __all__ = [
     "SelfInstructToArgilla",
     "__version__",
     "build_self_instruct_pipeline",
+    "check_llama_cpp",
+    "check_output_dir",
+    "check_server",
     "default_seed_tasks_path",
     "embedded_model_path",
     "load_seed_tasks",
     "pull_reviews",
     "push_for_review",
     "push_to_hub",
+    "supervise",
     "to_alpaca",
     "to_messages",
     "to_prompt_completion",

@@ -5,6 +5,8 @@ moves one).
 - `FinishStarvedSteps`: distilabel 1.5.3 never sends a last batch to a step whose
   predecessors all finished without leaving it a single row (a filter that kept nothing),
   so the pipeline waits forever. The mixin sends that step an empty last batch.
+- `RecordStepProcesses`: which process runs which step, written by the process itself
+  before the step starts (distilabel's own log of it may die with the process).
 - `DISTILABEL_LOG_PATTERNS`: the messages through which distilabel reports a failed step
   while the run goes on (or hangs); the supervisor reads them.
 - `llama_model_params_override`: llama-cpp-python's `Llama` has no argument for
@@ -14,9 +16,11 @@ moves one).
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from distilabel.pipeline import Pipeline as _DistilabelPipeline
@@ -25,9 +29,11 @@ from distilabel.pipeline.batch import _Batch
 
 __all__ = [
     "DISTILABEL_LOG_PATTERNS",
+    "STEP_PROCESSES_ENV",
     "FinishStarvedSteps",
     "Pipeline",
     "RayPipeline",
+    "RecordStepProcesses",
     "llama_cpp_model",
     "llama_model_params_override",
 ]
@@ -72,7 +78,42 @@ class FinishStarvedSteps:
         self._send_batch_to_step(empty)  # type: ignore[attr-defined]
 
 
-class Pipeline(FinishStarvedSteps, _DistilabelPipeline):
+# A folder where each step process writes a file named by its pid, holding the step's name.
+STEP_PROCESSES_ENV = "DISTILABEL_SELFINSTRUCT_STEP_PROCESSES"
+
+
+def _record_then_run(run: Callable[[], Any], step_name: str, folder: str) -> Any:
+    """In the step's process: record `pid → step` (a plain write, kept even if the process
+    crashes right after), then run the step.
+    """
+    (Path(folder) / str(os.getpid())).write_text(step_name, encoding="utf-8")
+    return run()
+
+
+class RecordStepProcesses:
+    """With `STEP_PROCESSES_ENV` set, every step process of the local pipeline records which
+    step it runs before running it (`_run_step` submits a wrapper to distilabel's pool).
+    """
+
+    def _run_step(self, step: Any, input_queue: Any, replica: int) -> None:
+        folder = os.environ.get(STEP_PROCESSES_ENV)
+        pool = self._pool  # type: ignore[attr-defined]
+        if folder is None or pool is None:
+            super()._run_step(step, input_queue, replica)  # type: ignore[misc]
+            return
+        submit = pool.apply_async
+
+        def apply_async(func: Any, args: Any = (), kwds: Any = None, **options: Any) -> Any:
+            return submit(_record_then_run, (func, step.name, folder), **options)
+
+        pool.apply_async = apply_async
+        try:
+            super()._run_step(step, input_queue, replica)  # type: ignore[misc]
+        finally:
+            del pool.apply_async
+
+
+class Pipeline(RecordStepProcesses, FinishStarvedSteps, _DistilabelPipeline):
     """distilabel's local `Pipeline`, with no hang when a filter keeps nothing
     (see `FinishStarvedSteps`). Use it wherever distilabel's `Pipeline` would be used.
     """

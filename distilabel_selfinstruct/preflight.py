@@ -175,7 +175,7 @@ def check_llama_cpp(
     name = "the embedded model" if model_path is None else f"the model {model_path}"
     try:
         run = subprocess.run(
-            [sys.executable, "-m", "distilabel_selfinstruct.preflight", request],
+            [sys.executable, "-m", "distilabel_selfinstruct._preflight_child", request],
             input=prompt,
             capture_output=True,
             text=True,
@@ -207,27 +207,3 @@ def check_llama_cpp(
             " longest seed tasks"
         )
     return tokens
-
-
-def _child(request: dict[str, Any], prompt: str) -> None:
-    """Loads the model, prints the prompt's token count, generates one token."""
-    from distilabel_selfinstruct._compat import llama_cpp_model
-    from distilabel_selfinstruct.llms import LlamaCppCompletionLLM
-
-    llm = LlamaCppCompletionLLM(
-        model_path=request["model_path"],
-        n_ctx=request["n_ctx"],
-        extra_buffer_types=request["extra_buffer_types"],
-    )
-    llm.load()
-    model = llama_cpp_model(llm)
-    tokens = model.tokenize(prompt.encode("utf-8"))
-    if len(tokens) < request["n_ctx"]:
-        model.create_completion(prompt=tokens[-64:], max_tokens=1, temperature=0)
-    print(json.dumps({"prompt_tokens": len(tokens)}), flush=True)
-
-
-if __name__ == "__main__":
-    _child(json.loads(sys.argv[1]), sys.stdin.read())
-    sys.stdout.flush()
-    os._exit(0)  # skip the model's teardown

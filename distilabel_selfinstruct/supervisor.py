@@ -41,11 +41,10 @@ Examples:
 from __future__ import annotations
 
 import contextlib
-import faulthandler
 import importlib
 import json
-import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,6 +54,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from distilabel_selfinstruct._compat import STEP_PROCESSES_ENV
 
 __all__ = ["RunFailed", "RunInterrupted", "RunSpec", "supervise"]
 
@@ -144,6 +145,7 @@ class _Files:
         self.spec = folder / "spec.json"
         self.events = folder / "events.jsonl"
         self.crash = folder / "crash.log"
+        self.steps = folder / "steps"  # <pid> files holding the step each process runs
 
 
 class _Watch:
@@ -156,6 +158,7 @@ class _Watch:
         self.workers: dict[int, str] = {}
         self.finished: set[str] = set()
         self.failure: str | None = None
+        self._failed_step = False
         self.last_step: str | None = None
         self._offset = 0
         self._journal_size = _directory_size(journal_dir)
@@ -178,15 +181,15 @@ class _Watch:
         kind, step = event.get("event"), event.get("step")
         if step:
             self.last_step = step
-        if kind == "worker":
-            self.workers[int(event["pid"])] = step
-        elif kind == "finished":
+        if kind == "finished":
             self.finished.add(step)
         elif kind == "progress":
             self._progress = time.monotonic()
-        elif kind == "failed" and self.failure is None:
+        elif kind == "failed" and (self.failure is None or (step and not self._failed_step)):
+            # a step's own failure explains more than what the pipeline raised after it
             where = f"step '{step}'" if step else "the pipeline"
             self.failure = f"{where} failed: {event.get('cause') or 'see the log above'}"
+            self._failed_step = bool(step)
 
     def crash_cause(self) -> str | None:
         """The first "Fatal Python error: ..." line that faulthandler wrote, if any."""
@@ -199,28 +202,37 @@ class _Watch:
                 return line.removeprefix("Fatal Python error:").strip()
         return None
 
+    def _read_workers(self) -> None:
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.files.steps) as entries:
+            for entry in entries:
+                if entry.name.isdigit() and int(entry.name) not in self.workers:
+                    with contextlib.suppress(OSError):
+                        self.workers[int(entry.name)] = Path(entry.path).read_text("utf-8")
+
+    def _dead_workers(self) -> list[int]:
+        """Processes that ran a step which had not finished, and are gone."""
+        self._read_workers()
+        return [
+            pid
+            for pid, step in self.workers.items()
+            if step not in self.finished and not _alive(pid)
+        ]
+
     def check(self) -> str | None:
         """Why the run must stop now, or `None`."""
         self.read_events()
         if self.failure:
             return self.failure
-        dead = [
-            pid
-            for pid, step in self.workers.items()
-            if step not in self.finished and not _alive(pid)
-        ]
-        if dead:
-            time.sleep(1.0)  # a step that just finished may have logged it a moment ago
+        crash = self.crash_cause()
+        if crash is not None or self._dead_workers():
+            time.sleep(1.0)  # the step's last log lines may still be on their way
             self.read_events()
-        for pid in dead:
-            step = self.workers[pid]
-            if step not in self.finished:
-                cause = self.crash_cause()
-                if cause is None:
-                    cause = "killed by a signal (SIGKILL, or the out-of-memory killer)"
-                return f"step '{step}' died (process {pid}): {cause}"
-        if (cause := self.crash_cause()) is not None:
-            return f"a process of the run crashed: {cause}"
+            crash = self.crash_cause()
+            cause = crash or "killed by a signal (SIGKILL, or the out-of-memory killer)"
+            for pid in self._dead_workers():
+                return f"step '{self.workers[pid]}' died (process {pid}): {cause}"
+            if crash is not None:
+                return f"a process of the run crashed: {crash}"
         now = time.monotonic()
         if now - self._journal_checked >= 1.0:
             self._journal_checked = now
@@ -287,13 +299,16 @@ def supervise(
     files.folder.mkdir(parents=True, exist_ok=True)
     for path in (files.events, files.crash):
         path.write_bytes(b"")
+    shutil.rmtree(files.steps, ignore_errors=True)
+    files.steps.mkdir()
     files.spec.write_text(json.dumps(asdict(spec)), encoding="utf-8")
     journal = Path(spec.journal_dir) if spec.journal_dir else None
     watch = _Watch(files, journal, stall_timeout)
     with _catch_signals() as received:
         process = subprocess.Popen(
-            [sys.executable, "-m", "distilabel_selfinstruct.supervisor", str(files.spec)],
+            [sys.executable, "-m", "distilabel_selfinstruct._supervised_run", str(files.spec)],
             start_new_session=True,
+            env={**os.environ, STEP_PROCESSES_ENV: str(files.steps)},
         )
         try:
             while process.poll() is None:
@@ -313,104 +328,3 @@ def supervise(
         if process.returncode < 0:
             raise RunFailed(f"the run process was killed by {_signal_name(-process.returncode)}")
         raise RunFailed(f"the run process exited with code {process.returncode}")
-
-
-class _EventHandler(logging.Handler):
-    """Turns distilabel's log records (from every step process) into events for the parent."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(level=logging.INFO)
-        from distilabel_selfinstruct._compat import DISTILABEL_LOG_PATTERNS
-
-        self._patterns = DISTILABEL_LOG_PATTERNS
-        self._handle = path.open("a", encoding="utf-8")
-        self._seen: set[tuple[int, str]] = set()
-        self._failing: dict[int, str | None] = {}  # process → step whose traceback follows
-        self._last_progress = 0.0
-
-    def write(self, **event: Any) -> None:
-        self._handle.write(json.dumps(event, ensure_ascii=False) + "\n")
-        self._handle.flush()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = record.getMessage()
-        except Exception:
-            return
-        patterns, pid = self._patterns, record.process or 0
-        if pid in self._failing and (match := patterns["traceback"].match(message)):
-            lines = [line for line in match["traceback"].splitlines() if line.strip()]
-            self.write(
-                event="failed", step=self._failing.pop(pid), cause=lines[-1] if lines else None
-            )
-        elif match := patterns["batch_failed"].search(message) or patterns["global_failed"].search(
-            message
-        ):
-            self._failing[pid] = match["step"]
-        elif match := patterns["step_failed"].search(message) or patterns["load_failed"].search(
-            message
-        ):
-            self.write(event="failed", step=match["step"], cause=match["cause"].splitlines()[0])
-        elif match := patterns["unhandled"].search(message):
-            self.write(event="failed", step=None, cause=match["cause"].splitlines()[0][:500])
-        elif match := patterns["step_working"].search(message):
-            if (pid, match["step"]) not in self._seen:
-                self._seen.add((pid, match["step"]))
-                self.write(event="worker", pid=pid, step=match["step"])
-            self._progress(match["step"])
-        elif match := patterns["step_finished"].search(message):
-            self.write(event="finished", step=match["step"])
-        elif match := patterns["batch_sent"].search(message):
-            self._progress(match["step"])
-
-    def _progress(self, step: str) -> None:
-        now = time.monotonic()
-        if now - self._last_progress >= 1.0:
-            self._last_progress = now
-            self.write(event="progress", step=step)
-
-
-def _add_empty_configs(distiset: Any, pipeline: Any) -> None:
-    """Gives every leaf step a config, empty for those that produced no row (distilabel
-    leaves them out), so that a complete run always has the same configs.
-    """
-    from datasets import Dataset, DatasetDict, Features, Value
-
-    leaves = list(pipeline.dag.leaf_steps)
-    if len(leaves) < 2:
-        return  # a single leaf makes the "default" config
-    for name in leaves:
-        if name not in distiset:
-            columns = pipeline.dag.get_step(name)["step"].outputs
-            features = Features({column: Value("string") for column in columns})
-            empty = Dataset.from_dict({column: [] for column in columns}, features=features)
-            distiset[name] = DatasetDict({"train": empty})
-
-
-def _child(spec_path: Path) -> int:
-    """The child process: build, run and save; failures become a `failed` event."""
-    files = _Files(spec_path.parent)
-    spec = RunSpec(**json.loads(spec_path.read_text(encoding="utf-8")))
-    crash = files.crash.open("a", encoding="utf-8")
-    faulthandler.enable(file=crash, all_threads=True)  # inherited by forked step processes
-    events = _EventHandler(files.events)
-    try:
-        pipeline = _resolve(spec.target)(**spec.kwargs)
-        started = time.monotonic()
-        distiset = pipeline.run(**spec.run_kwargs, logging_handlers=[events])
-        wall_time = time.monotonic() - started
-        _add_empty_configs(distiset, pipeline)
-        output = Path(spec.output)
-        distiset.save_to_disk(output, save_card=False)
-        if spec.finalize:
-            _resolve(spec.finalize)(distiset, output, wall_time, **spec.finalize_kwargs)
-    except Exception as error:
-        cause = " ".join(f"{type(error).__name__}: {error}".split())[:500]
-        events.write(event="failed", step=None, cause=cause)
-        return 1
-    events.write(event="done")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_child(Path(sys.argv[1])))

@@ -329,8 +329,10 @@ def _local_path_or_id(source: str | None) -> str | None:
 def run_supervised(args: argparse.Namespace, argv: list[str], work: Path) -> Path:
     """Generates the dataset in a supervised child process; returns its complete folder."""
     partial = work / "dataset.partial"
-    if partial.exists():
-        shutil.rmtree(partial)
+    # distilabel reads its cached pipeline.yaml even with use_cache=False, and a killed run
+    # can leave it cut short; this job resumes from its journal, never from that cache.
+    for leftover in (partial, work / "cache"):
+        shutil.rmtree(leftover, ignore_errors=True)
     spec = RunSpec(
         target="distilabel_selfinstruct.pipeline:build_from_options",
         kwargs={"llm": llm_options(args), "seeds": _local_path_or_id(args.seeds),
