@@ -39,6 +39,16 @@ class PreflightError(RuntimeError):
     """An LLM cannot serve the run; the message is one line."""
 
 
+def _server_message(error: Any) -> str:
+    """The server's own message from an OpenAI error body, else the client's text."""
+    body = getattr(error, "body", None)
+    if isinstance(body, dict):
+        body = body.get("error", body)
+        if isinstance(body, dict) and body.get("message"):
+            return _one_line(body["message"], 150)
+    return _one_line(getattr(error, "message", error), 150)
+
+
 def _one_line(text: Any, limit: int = 300) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -118,7 +128,7 @@ def check_server(
             "OPENAI_API_KEY is not set" if not (api_key or key_from_env) else "the key was refused"
         )
         raise PreflightError(
-            f"{where} refused the request (HTTP {error.status_code}: {_one_line(error.message, 120)});"
+            f"{where} refused the request (HTTP {error.status_code}: {_server_message(error)});"
             f" {hint}: set OPENAI_API_KEY to a key it accepts"
         ) from None
     except openai.NotFoundError as error:
@@ -127,12 +137,12 @@ def check_server(
         )
         raise PreflightError(
             f"{where} answered 404 for {endpoint} with model {model!r}"
-            f" ({_one_line(error.message, 120)}); check --model, or use {other}"
+            f" ({_server_message(error)}); check --model, or use {other}"
         ) from None
     except openai.APIStatusError as error:
         raise PreflightError(
             f"{where} answered HTTP {error.status_code} to the run's longest prompt on {endpoint}:"
-            f" {_one_line(error.message, 200)}"
+            f" {_server_message(error)}"
         ) from None
     except Exception as error:  # malformed JSON, a body of another shape, ...
         raise PreflightError(

@@ -70,6 +70,9 @@ class SeedTaskError(Exception):
     def __init__(self, source: str, problems: Sequence[str]) -> None:
         self.source = source
         self.problems = list(problems)
+        if len(self.problems) == 1:
+            super().__init__(f"seed tasks from {source}: {self.problems[0]}")
+            return
         shown = self.problems[:_MAX_REPORTED_PROBLEMS]
         more = len(self.problems) - len(shown)
         lines = [f"{len(self.problems)} problem(s) in seed tasks from {source}:"]
@@ -200,8 +203,21 @@ def validate_seed_tasks(records: Iterable[tuple[str, Any]], source: str) -> list
 
 
 def _read_jsonl(path: Path) -> Iterable[tuple[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    offset = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            start, offset = offset, offset + len(raw)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                yield (
+                    f"line {number}",
+                    _Malformed(
+                        f"not UTF-8 text (byte {start + error.start} of the file);"
+                        " save the file as UTF-8"
+                    ),
+                )
+                continue
             if not line.strip():
                 continue
             try:
@@ -211,6 +227,27 @@ def _read_jsonl(path: Path) -> Iterable[tuple[str, Any]]:
                     f"line {number}",
                     _Malformed(f"malformed JSON: {error.msg} (column {error.colno})"),
                 )
+
+
+def _load_from_hub(source: str, split: str) -> Any:
+    """A Hub dataset; an unreachable Hub or an unknown id is one `SeedTaskError` line,
+    found with one quick request instead of the datasets library's retries.
+    """
+    import datasets
+    from huggingface_hub import HfApi
+
+    try:
+        HfApi().dataset_info(source, timeout=10)
+    except Exception as error:
+        reason = " ".join(str(error).split())[:200]
+        raise SeedTaskError(
+            source,
+            [
+                f"cannot read {source!r} from the Hugging Face Hub ({type(error).__name__}:"
+                f" {reason}); check the id and the network, or give a local file"
+            ],
+        ) from None
+    return datasets.load_dataset(source, split=split)
 
 
 def _read_dataset(source: str, split: str) -> Iterable[tuple[str, Any]]:
@@ -227,7 +264,7 @@ def _read_dataset(source: str, split: str) -> Iterable[tuple[str, Any]]:
             raise SeedTaskError(source, [f"unsupported file type {path.suffix!r}"])
         loaded = datasets.load_dataset(builder, data_files=source, split=split)
     else:
-        loaded = datasets.load_dataset(source, split=split)
+        loaded = _load_from_hub(source, split)
     for index, row in enumerate(loaded):
         yield f"row {index}", row
 
@@ -259,8 +296,7 @@ def load_seed_tasks(
         >>> load_seed_tasks([{"instruction": "Say hi.", "instances": [], "is_classification": False}])
         Traceback (most recent call last):
         ...
-        distilabel_selfinstruct.seeds.SeedTaskError: 1 problem(s) in seed tasks from a list of 1 item(s):
-          - item 0, field 'instances': empty: give at least one {input, output} example
+        distilabel_selfinstruct.seeds.SeedTaskError: seed tasks from a list of 1 item(s): item 0, field 'instances': empty: give at least one {input, output} example
     """
     if source is None:
         source = default_seed_tasks_path()

@@ -11,7 +11,8 @@ first path segment picks its behaviour, so one server serves every test:
 - `stall`: never answers; `stall-after-N`: answers `script` N times, then never;
 - `malformed`: a body that is not JSON; `unauthorized`: HTTP 401;
 - `chatonly`: HTTP 404 on `/v1/completions`, `script` on chat;
-- `flaky`: HTTP 500 on every third request, `script` otherwise.
+- `flaky`: HTTP 500 on every third request, `script` otherwise;
+- `slow`: `script`, a quarter of a second late.
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "chatonly" and not chat:
             self._error(404, "Not Found")
             return
+        if mode == "slow":
+            time.sleep(0.25)
         if mode == "flaky" and count % 3 == 0:
             self._error(500, "internal error")
             return
