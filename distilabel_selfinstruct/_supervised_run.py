@@ -68,9 +68,10 @@ class _EventHandler(logging.Handler):
             self.write(event="progress", step=step)
 
 
-def _add_empty_configs(distiset: Any, pipeline: Any) -> None:
-    """Gives every leaf step a config, empty for those that produced no row (distilabel
-    leaves them out), so that a complete run always has the same configs.
+def _save_empty_configs(distiset: Any, pipeline: Any, output: Path) -> None:
+    """Saves an empty config for every leaf step that produced no row (distilabel leaves
+    them out), so that a complete run always has the same configs. Written with one
+    shard: `datasets` cannot read back an empty split saved with none.
     """
     from datasets import Dataset, DatasetDict, Features, Value
 
@@ -82,7 +83,7 @@ def _add_empty_configs(distiset: Any, pipeline: Any) -> None:
             columns = pipeline.dag.get_step(name)["step"].outputs
             features = Features({column: Value("string") for column in columns})
             empty = Dataset.from_dict({column: [] for column in columns}, features=features)
-            distiset[name] = DatasetDict({"train": empty})
+            DatasetDict({"train": empty}).save_to_disk(output / name, num_shards={"train": 1})
 
 
 def _child(spec_path: Path) -> int:
@@ -97,9 +98,9 @@ def _child(spec_path: Path) -> int:
         started = time.monotonic()
         distiset = pipeline.run(**spec.run_kwargs, logging_handlers=[events])
         wall_time = time.monotonic() - started
-        _add_empty_configs(distiset, pipeline)
         output = Path(spec.output)
         distiset.save_to_disk(output, save_card=False)
+        _save_empty_configs(distiset, pipeline, output)
         if spec.finalize:
             _resolve(spec.finalize)(distiset, output, wall_time, **spec.finalize_kwargs)
     except Exception as error:

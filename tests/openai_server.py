@@ -12,7 +12,8 @@ first path segment picks its behaviour, so one server serves every test:
 - `malformed`: a body that is not JSON; `unauthorized`: HTTP 401;
 - `chatonly`: HTTP 404 on `/v1/completions`, `script` on chat;
 - `flaky`: HTTP 500 on every third request, `script` otherwise;
-- `slow`: `script`, a quarter of a second late.
+- `slow`: `script`, a quarter of a second late;
+- `noinstances`: `script`, but no instance prompt gets a usable answer.
 """
 
 from __future__ import annotations
@@ -36,14 +37,16 @@ def _rng(prompt: str) -> random.Random:
     return random.Random(hashlib.sha256(prompt.encode("utf-8")).hexdigest())
 
 
-def scripted_text(prompt: str) -> str:
-    """What the `script` mode answers to `prompt`."""
+def scripted_text(prompt: str, instances: bool = True) -> str:
+    """What the `script` mode answers to `prompt` (with no usable instance at all when
+    `instances` is false).
+    """
     rng = _rng(prompt)
     tail = prompt.rstrip().splitlines()[-1] if prompt.strip() else ""
     if tail.startswith("Classification:"):
         return rng.choice([" Yes", " No", " No"])
     if tail.startswith("Task:"):
-        if rng.random() < 0.35:
+        if rng.random() < 0.35 or not instances:
             return "\nI do not know."  # no instance: the instance filter rejects the task
         return "".join(
             f"\nExample {k}\nInput: {rng.choice(_TOPICS)}\nOutput: {rng.choice(_THINGS)} about it."
@@ -115,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
             rng = random.Random(count)
             text = " ".join(rng.choice(_TOPICS + _THINGS) for _ in range(12))
         else:
-            text = scripted_text(prompt)
+            text = scripted_text(prompt, instances=mode != "noinstances")
         n = int(body.get("n") or 1)
         usage = {"prompt_tokens": len(prompt.split()), "completion_tokens": len(text.split()) + 1}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
