@@ -2,11 +2,11 @@
 safety needs, in one place (`tests/test_compat.py` names the symbol when an upgrade
 moves one).
 
-- `FinishStarvedSteps`: distilabel 1.5.3 never sends a last batch to a step whose
-  predecessors all finished without leaving it a single row (a filter that kept nothing),
-  so the pipeline waits forever. The mixin sends that step an empty last batch.
-- `RecordStepProcesses`: which process runs which step, written by the process itself
-  before the step starts (distilabel's own log of it may die with the process).
+- `Pipeline`, `RayPipeline`, `adopt_pipeline`: distilabel 1.5.3 never sends a last batch to
+  a step whose predecessors all finished without leaving it a single row (a filter that
+  kept nothing), so the pipeline waits forever; these send it an empty last batch. The
+  local `Pipeline` also records which process runs which step, written by the process
+  itself before the step starts (distilabel's own log of it may die with the process).
 - `DISTILABEL_LOG_PATTERNS`: the messages through which distilabel reports a failed step
   while the run goes on (or hangs); the supervisor reads them.
 - `llama_model_params_override`: llama-cpp-python's `Llama` has no argument for
@@ -30,52 +30,47 @@ from distilabel.pipeline.batch import _Batch
 __all__ = [
     "DISTILABEL_LOG_PATTERNS",
     "STEP_PROCESSES_ENV",
-    "FinishStarvedSteps",
     "Pipeline",
     "RayPipeline",
-    "RecordStepProcesses",
+    "adopt_pipeline",
     "llama_cpp_model",
     "llama_model_params_override",
 ]
 
 
-class FinishStarvedSteps:
-    """Sends an empty last batch to a step that would otherwise never get one.
+def _finish_starved_steps(pipeline: Any, names: Any) -> None:
+    """Sends an empty last batch to each running step of `names` that would otherwise never
+    get one.
 
     distilabel 1.5.3 builds a step's batches from the rows its predecessors sent; when the
-    predecessors' last batches arrive and no row is left for the step, no batch is built
+    predecessors' last batches arrive and no row ever reached the step, no batch is built
     and the step never learns that its input ended (`_BatchManagerStep.
-    _ready_to_create_batch_normal` returns `False` for "no rows, last batch received").
-    The step then waits, and so does the pipeline. After each last batch this mixin looks
-    at the successors: one whose predecessors have all finished, with no rows or built
-    batches left for it and no last batch sent to it yet, gets an empty last batch. Its own
-    empty output then ends its successors the same way.
+    _ready_to_create_batch_normal` and `_ready_to_create_batch_accumulate` both want rows).
+    The step then waits, and so does the pipeline. A running step whose predecessors have
+    all finished, with no rows or built batches left for it and no last batch sent to it
+    yet, gets an empty last batch; its own empty output then ends its successors the same
+    way. Steps of a later load stage are handled when their stage starts.
     """
-
-    def _manage_batch_flow(self, batch: _Batch) -> None:
-        super()._manage_batch_flow(batch)  # type: ignore[misc]
-        if batch.last_batch:
-            for successor in self.dag.get_step_successors(batch.step_name):  # type: ignore[attr-defined]
-                self._finish_if_starved(successor)
-
-    def _finish_if_starved(self, step_name: str) -> None:
-        manager = self._batch_manager  # type: ignore[attr-defined]
-        step = manager._steps[step_name]
+    manager = pipeline._batch_manager
+    for name in names:
+        step = manager._steps.get(name)
+        if step is None or not step.data or not pipeline._is_step_running(name):
+            continue  # unknown, a generator (no predecessor), or not loaded yet
         if set(step.data) - set(step.last_batch_received) or step.built_batches:
-            return  # a predecessor still sends, or a batch is ready
-        if any(batch.data and batch.data[0] for batches in step.data.values() for batch in batches):
-            return  # rows remain: distilabel builds the last batch from them
-        sent = manager.get_last_batch_sent(step_name)
+            continue  # a predecessor still sends, or a batch is ready
+        if any(part.data and part.data[0] for parts in step.data.values() for part in parts):
+            continue  # rows remain: distilabel builds the last batch from them
+        sent = manager.get_last_batch_sent(name)
         if sent is not None and sent.last_batch:
-            return
+            continue
         empty = _Batch(
             seq_no=step._get_seq_no(),
-            step_name=step_name,
+            step_name=name,
             last_batch=True,
             data=[[] for _ in step.data],
             accumulated=step.accumulate,
         )
-        self._send_batch_to_step(empty)  # type: ignore[attr-defined]
+        pipeline._send_batch_to_step(empty)
 
 
 # A folder where each step process writes a file named by its pid, holding the step's name.
@@ -90,37 +85,68 @@ def _record_then_run(run: Callable[[], Any], step_name: str, folder: str) -> Any
     return run()
 
 
-class RecordStepProcesses:
-    """With `STEP_PROCESSES_ENV` set, every step process of the local pipeline records which
-    step it runs before running it (`_run_step` submits a wrapper to distilabel's pool).
+# The two classes add behaviour but no state and no base class, so that `adopt_pipeline`
+# can turn an instance of distilabel's class into one of them (`__class__` assignment
+# refuses classes with another layout, mixins included).
+class Pipeline(_DistilabelPipeline):
+    """distilabel's local `Pipeline` without its hang when a filter keeps nothing for a step
+    (that step gets an empty last batch). With `STEP_PROCESSES_ENV` set, each step process
+    records which step it runs before running it, for `supervisor.supervise`.
     """
+
+    def _manage_batch_flow(self, batch: _Batch) -> None:
+        super()._manage_batch_flow(batch)
+        if batch.last_batch:
+            _finish_starved_steps(self, self.dag.get_step_successors(batch.step_name))
+
+    def _request_initial_batches(self) -> None:
+        super()._request_initial_batches()
+        _finish_starved_steps(self, list(self.dag))
+
+    def _update_stage(self) -> bool:
+        started = super()._update_stage()
+        _finish_starved_steps(self, list(self.dag))  # the steps of the stage that started
+        return started
 
     def _run_step(self, step: Any, input_queue: Any, replica: int) -> None:
         folder = os.environ.get(STEP_PROCESSES_ENV)
-        pool = self._pool  # type: ignore[attr-defined]
+        pool = self._pool
         if folder is None or pool is None:
-            super()._run_step(step, input_queue, replica)  # type: ignore[misc]
+            super()._run_step(step, input_queue, replica)
             return
         submit = pool.apply_async
 
         def apply_async(func: Any, args: Any = (), kwds: Any = None, **options: Any) -> Any:
             return submit(_record_then_run, (func, step.name, folder), **options)
 
-        pool.apply_async = apply_async
+        pool.apply_async = apply_async  # type: ignore[method-assign]
         try:
-            super()._run_step(step, input_queue, replica)  # type: ignore[misc]
+            super()._run_step(step, input_queue, replica)
         finally:
             del pool.apply_async
 
+    def ray(self, *args: Any, **kwargs: Any) -> _DistilabelRayPipeline:
+        pipeline = super().ray(*args, **kwargs)
+        adopt_pipeline(pipeline)
+        return pipeline
 
-class Pipeline(RecordStepProcesses, FinishStarvedSteps, _DistilabelPipeline):
-    """distilabel's local `Pipeline`, with no hang when a filter keeps nothing
-    (see `FinishStarvedSteps`). Use it wherever distilabel's `Pipeline` would be used.
-    """
 
+class RayPipeline(_DistilabelRayPipeline):
+    """distilabel's `RayPipeline` without its hang when a filter keeps nothing for a step."""
 
-class RayPipeline(FinishStarvedSteps, _DistilabelRayPipeline):
-    """distilabel's `RayPipeline`, with no hang when a filter keeps nothing."""
+    def _manage_batch_flow(self, batch: _Batch) -> None:
+        super()._manage_batch_flow(batch)
+        if batch.last_batch:
+            _finish_starved_steps(self, self.dag.get_step_successors(batch.step_name))
+
+    def _request_initial_batches(self) -> None:
+        super()._request_initial_batches()
+        _finish_starved_steps(self, list(self.dag))
+
+    def _update_stage(self) -> bool:
+        started = super()._update_stage()
+        _finish_starved_steps(self, list(self.dag))
+        return started
 
 
 # distilabel's own words for a step that failed (step_wrapper.py, local.py, base.py).
@@ -176,3 +202,18 @@ def llama_model_params_override(**fields: Any) -> Iterator[None]:
 def llama_cpp_model(llm: Any) -> Any:
     """The `llama_cpp.Llama` a loaded distilabel `LlamaCppLLM` holds (its `_model`)."""
     return llm._model
+
+
+def adopt_pipeline(pipeline: Any) -> None:
+    """Gives a plain distilabel `Pipeline` or `RayPipeline` this module's fixes, in place.
+
+    This package's filter steps call it on the pipeline they join, so that a pipeline built
+    with distilabel's own classes, or loaded by `distilabel pipeline run --config`, does not
+    hang when a filter keeps nothing. The subclasses add no state, so swapping the class of
+    the instance is safe; other pipeline classes are left alone.
+    """
+    replacement = {_DistilabelPipeline: Pipeline, _DistilabelRayPipeline: RayPipeline}.get(
+        type(pipeline)
+    )
+    if replacement is not None:
+        pipeline.__class__ = replacement

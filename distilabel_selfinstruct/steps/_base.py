@@ -10,6 +10,7 @@ from distilabel.steps.base import _Step
 from distilabel.steps.tasks.base import _Task, normalize_statistics
 from pydantic import PrivateAttr
 
+from distilabel_selfinstruct._compat import adopt_pipeline
 from distilabel_selfinstruct.llms import prompt_as_llm_input
 from distilabel_selfinstruct.prompts import render_prompt
 
@@ -91,10 +92,17 @@ class PromptedTask(_Task):
 class RejectionLog(_Step):
     """Keeps what a filter drops: counts per rule, and every rejected row as a JSONL
     artifact (`artifacts/<step>/rejected/rejected.jsonl`, counts in its `metadata.json`)
-    when the step runs in a pipeline.
+    when the step runs in a pipeline. The pipeline it joins gets the fix for distilabel's
+    hang when a filter keeps nothing (`_compat.adopt_pipeline`).
     """
 
     _rejection_counts: Counter[str] = PrivateAttr(default_factory=Counter)
+
+    def model_post_init(self, __context: Any) -> None:
+        super().model_post_init(__context)
+        if self.pipeline is not None:
+            # A filter may keep nothing; distilabel's own pipeline classes then hang.
+            adopt_pipeline(self.pipeline)
 
     @property
     def rejection_counts(self) -> dict[str, int]:
