@@ -30,6 +30,7 @@ from distilabel.pipeline.batch import _Batch
 __all__ = [
     "DISTILABEL_LOG_PATTERNS",
     "STEP_PROCESSES_ENV",
+    "TEARDOWN_MARKER",
     "Pipeline",
     "RayPipeline",
     "adopt_pipeline",
@@ -75,6 +76,8 @@ def _finish_starved_steps(pipeline: Any, names: Any) -> None:
 
 # A folder where each step process writes a file named by its pid, holding the step's name.
 STEP_PROCESSES_ENV = "DISTILABEL_SELFINSTRUCT_STEP_PROCESSES"
+# Written there when the pipeline tears its step processes down.
+TEARDOWN_MARKER = "teardown"
 
 
 def _record_then_run(run: Callable[[], Any], step_name: str, folder: str) -> Any:
@@ -124,6 +127,12 @@ class Pipeline(_DistilabelPipeline):
             super()._run_step(step, input_queue, replica)
         finally:
             del pool.apply_async
+
+    def _teardown(self) -> None:
+        folder = os.environ.get(STEP_PROCESSES_ENV)
+        if folder is not None:  # from here on, step processes end because the run is over
+            (Path(folder) / TEARDOWN_MARKER).write_text("", encoding="utf-8")
+        super()._teardown()
 
     def ray(self, *args: Any, **kwargs: Any) -> _DistilabelRayPipeline:
         pipeline = super().ray(*args, **kwargs)

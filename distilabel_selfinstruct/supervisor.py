@@ -55,7 +55,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from distilabel_selfinstruct._compat import STEP_PROCESSES_ENV
+from distilabel_selfinstruct._compat import STEP_PROCESSES_ENV, TEARDOWN_MARKER
 
 __all__ = ["RunFailed", "RunInterrupted", "RunSpec", "supervise"]
 
@@ -210,7 +210,11 @@ class _Watch:
                         self.workers[int(entry.name)] = Path(entry.path).read_text("utf-8")
 
     def _dead_workers(self) -> list[int]:
-        """Processes that ran a step which had not finished, and are gone."""
+        """Processes that ran a step which had not finished, and are gone (none once the
+        pipeline tears its processes down: their last log lines may be lost then).
+        """
+        if (self.files.steps / TEARDOWN_MARKER).exists():
+            return []
         self._read_workers()
         return [
             pid

@@ -60,7 +60,7 @@ def test_malformed_json_names_file_and_line(tmp_path):
 )
 def test_each_bad_field_is_named(tmp_path, change, expected):
     path = write_lines(tmp_path / "s.jsonl", [json.dumps({**GOOD, **change})])
-    with pytest.raises(SeedTaskError, match=r"problem") as error:
+    with pytest.raises(SeedTaskError, match=rf"^seed tasks from {path}: ") as error:
         load_seed_tasks(path)
     assert expected in str(error.value)
 
