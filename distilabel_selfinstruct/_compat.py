@@ -25,6 +25,7 @@ from typing import Any
 
 from distilabel.pipeline import Pipeline as _DistilabelPipeline
 from distilabel.pipeline import RayPipeline as _DistilabelRayPipeline
+from distilabel.pipeline.base import BasePipeline as _BasePipeline
 from distilabel.pipeline.batch import _Batch
 
 __all__ = [
@@ -88,13 +89,14 @@ def _record_then_run(run: Callable[[], Any], step_name: str, folder: str) -> Any
     return run()
 
 
-# The two classes add behaviour but no state and no base class, so that `adopt_pipeline`
-# can turn an instance of distilabel's class into one of them (`__class__` assignment
-# refuses classes with another layout, mixins included).
-class Pipeline(_DistilabelPipeline):
-    """distilabel's local `Pipeline` without its hang when a filter keeps nothing for a step
-    (that step gets an empty last batch). With `STEP_PROCESSES_ENV` set, each step process
-    records which step it runs before running it, for `supervisor.supervise`.
+class _FinishStarvedSteps(_BasePipeline):
+    """Sends an empty last batch to a step that would otherwise never get one (see
+    `_finish_starved_steps`): after each last batch, and when a load stage starts.
+
+    It derives from distilabel's `BasePipeline` (not from `object`) and adds no state, so
+    that the classes below keep the memory layout of distilabel's: `adopt_pipeline` can
+    then turn an instance of distilabel's class into one of them (`__class__` assignment
+    refuses another layout).
     """
 
     def _manage_batch_flow(self, batch: _Batch) -> None:
@@ -110,6 +112,13 @@ class Pipeline(_DistilabelPipeline):
         started = super()._update_stage()
         _finish_starved_steps(self, list(self.dag))  # the steps of the stage that started
         return started
+
+
+class Pipeline(_FinishStarvedSteps, _DistilabelPipeline):
+    """distilabel's local `Pipeline` without its hang when a filter keeps nothing for a step
+    (that step gets an empty last batch). With `STEP_PROCESSES_ENV` set, each step process
+    records which step it runs before running it, for `supervisor.supervise`.
+    """
 
     def _run_step(self, step: Any, input_queue: Any, replica: int) -> None:
         folder = os.environ.get(STEP_PROCESSES_ENV)
@@ -140,22 +149,8 @@ class Pipeline(_DistilabelPipeline):
         return pipeline
 
 
-class RayPipeline(_DistilabelRayPipeline):
+class RayPipeline(_FinishStarvedSteps, _DistilabelRayPipeline):
     """distilabel's `RayPipeline` without its hang when a filter keeps nothing for a step."""
-
-    def _manage_batch_flow(self, batch: _Batch) -> None:
-        super()._manage_batch_flow(batch)
-        if batch.last_batch:
-            _finish_starved_steps(self, self.dag.get_step_successors(batch.step_name))
-
-    def _request_initial_batches(self) -> None:
-        super()._request_initial_batches()
-        _finish_starved_steps(self, list(self.dag))
-
-    def _update_stage(self) -> bool:
-        started = super()._update_stage()
-        _finish_starved_steps(self, list(self.dag))
-        return started
 
 
 # distilabel's own words for a step that failed (step_wrapper.py, local.py, base.py).

@@ -8,9 +8,10 @@ import os
 import signal
 import time
 
+from distilabel.pipeline import Pipeline as DistilabelPipeline
 from distilabel.steps import LoadDataFromDicts, StepInput, step
 
-from distilabel_selfinstruct import Pipeline
+from distilabel_selfinstruct import InstanceFilter, Pipeline
 
 
 @step(inputs=["x"], outputs=["x"])
@@ -58,4 +59,17 @@ def build(behaviour: str, cache_dir: str | None = None) -> Pipeline:
             "keep": lambda: Keep(name="scorer"),
         }[behaviour]()
         rows >> middle >> [Keep(name="left"), Keep(name="right")]
+    return pipeline
+
+
+def build_starving(cache_dir: str | None = None) -> DistilabelPipeline:
+    """distilabel's own `Pipeline` (as `distilabel pipeline run` builds it) with a filter
+    that keeps nothing: every task's only instance has an empty output.
+    """
+    rows = [{"instruction": f"Task {i}.", "instances": [{"input": "x", "output": ""}]}
+            for i in range(5)]  # fmt: skip
+    with DistilabelPipeline(name="starving", cache_dir=cache_dir) as pipeline:
+        tasks = LoadDataFromDicts(data=rows, batch_size=2)
+        leaves = [Keep(name=name, input_mappings={"x": "instruction"}) for name in ("left", "right")]
+        tasks >> InstanceFilter(name="clean") >> leaves
     return pipeline

@@ -109,3 +109,18 @@ def test_an_interrupted_run_stops_every_process_and_exits_non_zero(tmp_path, sig
     assert f"interrupted by {signal.Signals(signal_number).name}" in out
     assert not (tmp_path / "dataset").exists()
     assert not leftover_processes(tmp_path)
+
+
+def test_distilabels_own_pipeline_does_not_hang_when_a_filter_keeps_nothing(tmp_path):
+    """The filter adopts the pipeline (`_compat.adopt_pipeline`); without that, distilabel
+    1.5.3 waits forever for the leaves' last batch (here: the stall timeout would fire).
+    """
+    spec = RunSpec(target="tests.supervised_pipelines:build_starving",
+                   kwargs={"cache_dir": str(tmp_path / "cache")}, output=str(tmp_path / "out"))  # fmt: skip
+    supervise(spec, tmp_path / "run", stall_timeout=30)
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "artifacts", "distiset_configs", "left", "right",
+    ]  # fmt: skip
+    from datasets import load_from_disk
+
+    assert len(load_from_disk(str(tmp_path / "out" / "left" / "train"))) == 0
