@@ -70,6 +70,8 @@ def build_starving(cache_dir: str | None = None) -> DistilabelPipeline:
             for i in range(5)]  # fmt: skip
     with DistilabelPipeline(name="starving", cache_dir=cache_dir) as pipeline:
         tasks = LoadDataFromDicts(data=rows, batch_size=2)
-        leaves = [Keep(name=name, input_mappings={"x": "instruction"}) for name in ("left", "right")]
+        leaves = [
+            Keep(name=name, input_mappings={"x": "instruction"}) for name in ("left", "right")
+        ]
         tasks >> InstanceFilter(name="clean") >> leaves
     return pipeline
