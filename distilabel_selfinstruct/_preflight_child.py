@@ -14,9 +14,15 @@ from typing import Any
 from distilabel_selfinstruct._compat import llama_cpp_model
 from distilabel_selfinstruct.llms import LlamaCppCompletionLLM
 
+# Characters tokenized at most: far more than any context holds, far less than a runaway
+# seed file (tokenizing 10 MB takes longer than the preflight may).
+_MAX_CHARS_PER_TOKEN = 32
+
 
 def _child(request: dict[str, Any], prompt: str) -> None:
-    """Loads the model, prints the prompt's token count, generates one token."""
+    """Loads the model, prints the prompt's token count (at least `n_ctx` when it is too
+    long to matter), generates one token.
+    """
     llm = LlamaCppCompletionLLM(
         model_path=request["model_path"],
         n_ctx=request["n_ctx"],
@@ -24,7 +30,9 @@ def _child(request: dict[str, Any], prompt: str) -> None:
     )
     llm.load()
     model = llama_cpp_model(llm)
-    tokens = model.tokenize(prompt.encode("utf-8"))
+    tokens = model.tokenize(prompt[: request["n_ctx"] * _MAX_CHARS_PER_TOKEN].encode("utf-8"))
+    if len(tokens) < request["n_ctx"] and len(prompt) > request["n_ctx"] * _MAX_CHARS_PER_TOKEN:
+        tokens = model.tokenize(prompt.encode("utf-8"))
     if len(tokens) < request["n_ctx"]:
         model.create_completion(prompt=tokens[-64:], max_tokens=1, temperature=0)
     print(json.dumps({"prompt_tokens": len(tokens)}), flush=True)

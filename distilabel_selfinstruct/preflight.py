@@ -29,14 +29,18 @@ from distilabel_selfinstruct.steps.proposal import (
 if TYPE_CHECKING:
     from distilabel_selfinstruct.seeds import SeedTask
 
-__all__ = ["PreflightError", "check_llama_cpp", "check_server", "longest_prompt"]
+__all__ = ["PreflightError", "PromptTooLong", "check_llama_cpp", "check_server", "longest_prompt"]
 
 SERVER_TIMEOUT = 10.0
-MODEL_TIMEOUT = 25.0
+MODEL_TIMEOUT = 20.0
 
 
 class PreflightError(RuntimeError):
     """An LLM cannot serve the run; the message is one line."""
+
+
+class PromptTooLong(PreflightError):
+    """The run's longest prompt does not fit the model's context."""
 
 
 def _server_message(error: Any) -> str:
@@ -211,9 +215,10 @@ def check_llama_cpp(
         )
     tokens = int(json.loads(lines[-1])["prompt_tokens"])
     if tokens + max_new_tokens > n_ctx:
-        raise PreflightError(
-            f"the run's longest prompt is {tokens:,} tokens; with up to {max_new_tokens:,}"
-            f" generated it does not fit the {n_ctx:,}-token context of {name}; shorten the"
-            " longest seed tasks"
+        size = f"{tokens:,} tokens" if tokens < n_ctx else f"more than {n_ctx:,} tokens"
+        raise PromptTooLong(
+            f"the run's longest prompt is {size}; with up to {max_new_tokens:,} generated it"
+            f" does not fit the {n_ctx:,}-token context of {name}; shorten the longest seed"
+            " tasks"
         )
     return tokens

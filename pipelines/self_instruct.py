@@ -46,6 +46,7 @@ from distilabel_selfinstruct.output_dir import (  # noqa: E402
 )
 from distilabel_selfinstruct.preflight import (  # noqa: E402
     PreflightError,
+    PromptTooLong,
     check_llama_cpp,
     check_server,
     longest_prompt,
@@ -317,6 +318,12 @@ def preflight(args: argparse.Namespace, seeds: list) -> None:
             check_server(args.base_url, args.model, args.mode, prompt=prompt)
         else:
             check_llama_cpp(args.model_path, prompt, max_new_tokens, n_ctx=4096)
+    except PromptTooLong as error:
+        longest = max(seeds, key=lambda task: len(task.instruction))
+        raise UsageError(
+            f"preflight: {error} (the longest is {longest.id!r},"
+            f" {len(longest.instruction):,} characters)"
+        ) from None
     except PreflightError as error:
         raise UsageError(f"preflight: {error}") from None
 

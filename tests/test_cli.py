@@ -16,7 +16,8 @@ def test_help_documents_every_option():
     for option in ("--seeds", "--num-instructions", "--num-prompts", "--max-rounds",
                    "--max-generated-tokens", "--threshold", "--seed", "--model-path",
                    "--base-url", "--model", "--mode", "--output-dir", "--work-dir",
-                   "--restart", "--ray", "--ray-address", "--report", "--push-to-hub",
+                   "--restart", "--overwrite", "--stall-timeout", "--ray", "--ray-address",
+                   "--report", "--push-to-hub",
                    "--private"):  # fmt: skip
         assert f"  {option} " in run.stdout or f"  {option}\n" in run.stdout, option
     assert "(default: 100)" in run.stdout and "OPENAI_API_KEY" in run.stdout

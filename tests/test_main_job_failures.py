@@ -12,8 +12,10 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
+from distilabel.pipeline import Pipeline as DistilabelPipeline
 
 from distilabel_selfinstruct import RunLock
 from distilabel_selfinstruct.card import CARD_FOLDER, RUN_SUMMARY_FILE
@@ -196,6 +198,14 @@ def test_an_earlier_dataset_is_replaced_only_with_overwrite(server, tmp_path):
     summary = json.loads((output / CARD_FOLDER / RUN_SUMMARY_FILE).read_text())
     assert summary["run"]["parameters"]["seed"] == 4
     assert summary["producer"].startswith("distilabel-selfinstruct ")
+    # What is published runs elsewhere as it is: no path of this machine in it.
+    for name in ("pipeline.yaml", "pipeline.log", RUN_SUMMARY_FILE):
+        text = (output / CARD_FOLDER / name).read_text()
+        assert str(tmp_path) not in text and str(Path.home()) not in text, name
+    pipeline = DistilabelPipeline.from_yaml(str(output / CARD_FOLDER / "pipeline.yaml"))
+    assert type(pipeline).__name__ == "Pipeline"
+    llm = pipeline.dag.get_step("bootstrap")["step"].llm
+    assert llm.journal_dir is None and llm.base_url == server.url("script")
 
 
 @pytest.mark.e2e
@@ -240,3 +250,23 @@ def test_ctrl_c_publishes_nothing_and_the_same_command_resumes(server, tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "replayed" in resumed.stdout + resumed.stderr
     assert (output / "instructions" / "train").exists()
+
+
+@pytest.mark.e2e
+def test_a_seed_too_long_for_the_models_context_is_named_before_any_generation(tmp_path):
+    seeds = tmp_path / "seeds.jsonl"
+    tasks = [
+        {"id": "huge", "instruction": "Describe " + "the quick brown fox " * 500_000,
+         "instances": [{"input": "", "output": "x"}], "is_classification": False},
+        {"id": "small", "instruction": "Say hi.", "instances": [{"input": "", "output": "Hi."}],
+         "is_classification": False},
+    ]  # fmt: skip
+    seeds.write_text("".join(json.dumps(task) + "\n" for task in tasks))
+    run = job("--seeds", seeds, "--output-dir", tmp_path / "out")
+    assert run.returncode == 2 and run.elapsed < 30
+    assert error_lines(run) == [
+        "error: preflight: the run's longest prompt is more than 4,096 tokens; with up to 1,024"
+        " generated it does not fit the 4,096-token context of the embedded model; shorten the"
+        " longest seed tasks (the longest is 'huge', 10,000,009 characters)"
+    ]
+    assert not (tmp_path / ".out.work" / "journal").exists()
