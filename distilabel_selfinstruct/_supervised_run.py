@@ -9,7 +9,10 @@ from __future__ import annotations
 import faulthandler
 import json
 import logging
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -86,8 +89,18 @@ def _save_empty_configs(distiset: Any, pipeline: Any, output: Path) -> None:
             DatasetDict({"train": empty}).save_to_disk(output / name, num_shards={"train": 1})
 
 
+def _die_with_parent(parent: int) -> None:
+    """Ends this run's whole process group (every step process, and this one) once the
+    supervising parent is gone, even killed with SIGKILL: no run goes on unwatched.
+    """
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os.killpg(0, signal.SIGKILL)
+
+
 def _child(spec_path: Path) -> int:
     """The child process: build, run and save; failures become a `failed` event."""
+    threading.Thread(target=_die_with_parent, args=(os.getppid(),), daemon=True).start()
     files = _Files(spec_path.parent)
     spec = RunSpec(**json.loads(spec_path.read_text(encoding="utf-8")))
     crash = files.crash.open("a", encoding="utf-8")

@@ -129,10 +129,18 @@ class RunLock:
         self.path = Path(work_dir) / "lock"
         self._handle: IO[str] | None = None
 
-    def acquire(self) -> RunLock:
+    def acquire(self, wait: float = 0.0) -> RunLock:
+        """Takes the lock, waiting up to `wait` seconds for a run that is ending.
+
+        Raises:
+            OutputDirError: another process holds it, naming that process.
+        """
         check_writable(self.path.parent)
         handle = self.path.open("a+", encoding="utf-8")
-        if not _try_lock(handle):
+        deadline = time.monotonic() + wait
+        while not (locked := _try_lock(handle)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not locked:
             handle.seek(0)
             holder: dict[str, Any] = {}
             with contextlib.suppress(json.JSONDecodeError):
@@ -156,6 +164,12 @@ class RunLock:
         if self._handle is not None:
             self._handle.close()  # closing the descriptor releases the lock
             self._handle = None
+
+    def fileno(self) -> int:
+        """The locked file's descriptor (a child process given it holds the lock too)."""
+        if self._handle is None:
+            raise OutputDirError("the lock is not held")
+        return self._handle.fileno()
 
     def __enter__(self) -> RunLock:
         return self.acquire()

@@ -8,6 +8,8 @@ process of its own session and watches it from the parent:
 - the child reports what distilabel logs (which process runs which step, batches sent,
   failures) as JSON lines in an events file, and Python's `faulthandler` writes the cause
   of a crash (segmentation fault, abort...) of any of its processes to a crash file;
+- the child ends its whole process group when the parent is gone (even killed with
+  SIGKILL), so that no run goes on unwatched;
 - the parent stops the whole process group (SIGTERM, then SIGKILL) as soon as a step
   fails or its process dies, when the run makes no progress for `stall_timeout` seconds
   (no finished generation in the journal, no batch), and on Ctrl-C or SIGTERM; it raises
@@ -285,7 +287,10 @@ def _catch_signals() -> Iterator[list[int]]:
 
 
 def supervise(
-    spec: RunSpec, run_dir: str | os.PathLike[str], stall_timeout: float = DEFAULT_STALL_TIMEOUT
+    spec: RunSpec,
+    run_dir: str | os.PathLike[str],
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+    pass_fds: tuple[int, ...] = (),
 ) -> None:
     """Runs `spec` in a supervised child process and returns once its `Distiset` is saved.
 
@@ -293,6 +298,7 @@ def supervise(
         spec: what to run and where to save it.
         run_dir: a folder for the run's spec, events and crash files (created).
         stall_timeout: seconds without progress after which the run is stopped.
+        pass_fds: file descriptors the child keeps open (a lock it must hold too).
 
     Raises:
         RunFailed: a step failed or died, the run stalled, or the child exited with an
@@ -313,6 +319,7 @@ def supervise(
             [sys.executable, "-m", "distilabel_selfinstruct._supervised_run", str(files.spec)],
             start_new_session=True,
             env={**os.environ, STEP_PROCESSES_ENV: str(files.steps)},
+            pass_fds=pass_fds,
         )
         try:
             while process.poll() is None:

@@ -333,7 +333,7 @@ def _local_path_or_id(source: str | None) -> str | None:
     return str(Path(source).resolve()) if source and Path(source).exists() else source
 
 
-def run_supervised(args: argparse.Namespace, argv: list[str], work: Path) -> Path:
+def run_supervised(args: argparse.Namespace, argv: list[str], work: Path, lock: RunLock) -> Path:
     """Generates the dataset in a supervised child process; returns its complete folder."""
     partial = work / "dataset.partial"
     # distilabel reads its cached pipeline.yaml even with use_cache=False, and a killed run
@@ -355,7 +355,8 @@ def run_supervised(args: argparse.Namespace, argv: list[str], work: Path) -> Pat
                          "local_paths": {str(work.resolve()): "<work-dir>"}},
         journal_dir=str(work / "journal"),
     )  # fmt: skip
-    supervise(spec, work / "run", stall_timeout=args.stall_timeout)
+    # The run's processes hold the lock too: it is free only once every one has ended.
+    supervise(spec, work / "run", stall_timeout=args.stall_timeout, pass_fds=(lock.fileno(),))
     shutil.rmtree(work / "cache", ignore_errors=True)
     return partial
 
@@ -388,7 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         validate(args)
         check_writable(output.parent)
-        lock.acquire()  # before looking at the output: two runs cannot both pass the check
+        # Before looking at the output, so that two runs cannot both pass the check; a run
+        # that was just killed may take a moment to end its processes.
+        lock.acquire(wait=3.0)
         check_output_dir(output, overwrite=args.overwrite)
         seeds = load_seed_tasks(args.seeds)
         preflight(args, seeds)
@@ -400,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.restart:
             shutil.rmtree(journal, ignore_errors=True)
-        partial = run_supervised(args, argv, work)
+        partial = run_supervised(args, argv, work, lock)
         summary = check_complete(partial, args)
         publish_dataset(partial, output, overwrite=args.overwrite)
     except RunInterrupted as error:

@@ -51,6 +51,12 @@ def kill_when(process, output, lines):
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    # The supervised run (its own session) ends itself once the job is gone.
+    work = str(output.with_name(f".{output.name}.work"))
+    deadline = time.monotonic() + 5
+    while subprocess.run(["pgrep", "-f", work], capture_output=True).stdout:
+        assert time.monotonic() < deadline, "processes of the killed run are still running"
+        time.sleep(0.2)
 
 
 def dataset(output):

@@ -8,6 +8,7 @@ real one cannot be made to fail on demand; cases that run the whole pipeline are
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,9 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
+from datasets import load_from_disk
 from distilabel.pipeline import Pipeline as DistilabelPipeline
 
-from distilabel_selfinstruct import RunLock
+from distilabel_selfinstruct import CONFIGS, RunLock
 from distilabel_selfinstruct.card import CARD_FOLDER, RUN_SUMMARY_FILE
 
 from .conftest import REPO
@@ -31,6 +33,15 @@ SMALL = ["--num-instructions", "3", "--num-prompts", "2", "--seed", "3"]
 def server():
     with ScriptedServer() as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def steady(server, tmp_path_factory):
+    """A complete run against the well-behaved scripted server."""
+    output = tmp_path_factory.mktemp("steady") / "out"
+    run = served(server, "script", output)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return output
 
 
 def job(*arguments, timeout=120, env=None):
@@ -177,18 +188,18 @@ def test_a_server_that_stalls_mid_run_is_stopped_and_the_journal_kept(server, tm
 
 
 @pytest.mark.e2e
-def test_a_flaky_server_is_retried_to_the_same_dataset(server, tmp_path):
-    assert served(server, "flaky", tmp_path / "flaky").returncode == 0
-    assert served(server, "script", tmp_path / "steady").returncode == 0
-    for config in ("instructions", "instances", "rejected", "finetuning"):
-        flaky = (tmp_path / "flaky" / config / "train").exists()
-        assert flaky, config
+def test_a_flaky_server_is_retried_to_the_same_dataset(server, steady, tmp_path):
+    run = served(server, "flaky", tmp_path / "flaky")
+    assert run.returncode == 0, run.stderr[-2000:]
+    for config in CONFIGS:
+        rows = load_from_disk(str(tmp_path / "flaky" / config / "train")).to_list()
+        assert rows == load_from_disk(str(steady / config / "train")).to_list(), config
 
 
 @pytest.mark.e2e
-def test_an_earlier_dataset_is_replaced_only_with_overwrite(server, tmp_path):
+def test_an_earlier_dataset_is_replaced_only_with_overwrite(server, steady, tmp_path):
     output = tmp_path / "out"
-    assert served(server, "script", output).returncode == 0
+    shutil.copytree(steady, output)
     first = (output / CARD_FOLDER / RUN_SUMMARY_FILE).read_text()
     again = served(server, "script", output, "--seed", "4")
     assert again.returncode == 2 and "pass --overwrite to replace it" in again.stderr
