@@ -399,6 +399,10 @@ def main(argv: list[str] | None = None) -> int:
         lock.release()
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        lock.release()
+        print("\ninterrupted before anything was generated", file=sys.stderr)
+        return 128 + signal.SIGINT
     journal = work / "journal"
     try:
         if args.restart:
