@@ -14,6 +14,7 @@ import argparse
 import json
 import shlex
 import shutil
+import signal
 import sys
 import warnings
 from pathlib import Path
