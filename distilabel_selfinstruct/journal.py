@@ -110,6 +110,10 @@ class JournaledGeneration(BaseModel):
     def _journal_identity(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def _generation_order(self, inputs: list[FormattedInput]) -> list[int]:
+        """The order in which to generate `inputs` (their outputs must not depend on it)."""
+        return list(range(len(inputs)))
+
     def generate_outputs(
         self, inputs: list[FormattedInput], num_generations: int = 1, **kwargs: Any
     ) -> list[GenerateOutput]:
@@ -136,6 +140,7 @@ class JournaledGeneration(BaseModel):
             for input in inputs
         ]
         missing = [index for index, key in enumerate(keys) if key not in journal]
+        missing = [missing[i] for i in self._generation_order([inputs[i] for i in missing])]
         chunk = max(len(missing), 1) if isinstance(self, AsyncLLM) else 1
         for start in range(0, len(missing), chunk):
             part = missing[start : start + chunk]

@@ -25,7 +25,8 @@ from distilabel.models.llms.utils import prepare_output
 from distilabel.typing import FormattedInput, GenerateOutput
 from pydantic import Field, FilePath, NonNegativeInt, SecretStr, validate_call
 
-from distilabel_selfinstruct._compat import llama_model_params_override
+from distilabel_selfinstruct._compat import llama_cpp_model, llama_model_params_override
+from distilabel_selfinstruct._llama_prefix import PrefixReuse
 from distilabel_selfinstruct.hardware import use_extra_buffer_types
 from distilabel_selfinstruct.journal import JournaledGeneration
 
@@ -138,12 +139,21 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
             self.model_path = embedded_model_path()
         if use_extra_buffer_types(self.extra_buffer_types):
             super().load()
-            return
-        with llama_model_params_override(use_extra_bufts=False):
-            super().load()
+        else:
+            with llama_model_params_override(use_extra_bufts=False):
+                super().load()
+        self._prefix_reuse = PrefixReuse(llama_cpp_model(self))
 
     def _journal_identity(self) -> dict[str, Any]:
-        return {"llm": "llama.cpp", "model": self.model_fingerprint, "mode": self.mode}
+        return {
+            "llm": "llama.cpp",
+            "model": self.model_fingerprint,
+            "mode": self.mode,
+            "prefix": "last-blank-line",
+        }
+
+    def _generation_order(self, inputs: list[FormattedInput]) -> list[int]:
+        return self._prefix_reuse.order(inputs)
 
     @property
     def model_name(self) -> str:
@@ -176,16 +186,18 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
             temperature: sampling temperature (0 is greedy).
             top_p: nucleus sampling mass.
             stop: sequences that end the generation (not included in the text).
-            seed: sampling seed; generation `i` of an input uses `seed + i`, and every
-                generation starts from an empty context (no prompt-prefix reuse), so
-                outputs do not depend on the order or the number of calls.
+            seed: sampling seed; generation `i` of an input uses `seed + i`. A prompt's
+                fixed prefix (up to its last blank line) is evaluated once and reused, always
+                split the same way, so outputs do not depend on the order or the number of
+                calls (see `distilabel_selfinstruct._llama_prefix`).
             extra_generation_kwargs: passed on to llama-cpp-python.
 
         Returns:
             One `GenerateOutput` per input with the texts and token counts.
         """
-        outputs = []
-        for input in inputs:
+        outputs: list[GenerateOutput | None] = [None] * len(inputs)
+        for position in self._generation_order(inputs):
+            input = inputs[position]
             generations, input_tokens, output_tokens = [], [], []
             for index in range(num_generations):
                 kwargs = {
@@ -198,24 +210,32 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
                     "seed": None if seed is None else seed + index,
                     **(extra_generation_kwargs or {}),
                 }
-                # llama.cpp reuses the previous prompt's common prefix; evaluating only the
-                # rest can change the sampled text. Each generation starts from an empty
-                # context, so its text depends on its own prompt and seed alone.
-                self._model.reset()
-                if isinstance(input, str) and self.mode == "completion":
-                    response = self._model.create_completion(prompt=input, **kwargs)
-                    text = response["choices"][0]["text"]
-                else:
-                    messages = (
-                        [{"role": "user", "content": input}] if isinstance(input, str) else input
-                    )
-                    response = self._model.create_chat_completion(messages=messages, **kwargs)
-                    text = response["choices"][0]["message"]["content"]
+                text, usage = self._complete(input, kwargs)
                 generations.append(text)
-                input_tokens.append(response["usage"]["prompt_tokens"])
-                output_tokens.append(response["usage"]["completion_tokens"])
-            outputs.append(prepare_output(generations, input_tokens, output_tokens))
-        return outputs
+                input_tokens.append(usage["prompt_tokens"])
+                output_tokens.append(usage["completion_tokens"])
+            outputs[position] = prepare_output(generations, input_tokens, output_tokens)
+        return outputs  # type: ignore[return-value]
+
+    def _complete(self, input: FormattedInput, kwargs: dict[str, Any]) -> tuple[str, Any]:
+        """One completion: raw text with its fixed prefix reused (see `PrefixReuse`), or a
+        chat completion from an empty context.
+        """
+        if isinstance(input, str) and self.mode == "completion":
+            self._prefix_reuse.prepare(input)
+            response = self._model.create_completion(prompt=input, **kwargs)
+            return response["choices"][0]["text"], response["usage"]
+        self._prefix_reuse.reset()
+        messages = [{"role": "user", "content": input}] if isinstance(input, str) else input
+        response = self._model.create_chat_completion(messages=messages, **kwargs)
+        return response["choices"][0]["message"]["content"], response["usage"]
+
+    @property
+    def prompt_tokens_evaluated(self) -> int:
+        """Prompt tokens llama.cpp evaluated since the model was loaded (fixed prefixes
+        count once per switch between templates, not once per prompt).
+        """
+        return self._prefix_reuse.prompt_tokens_evaluated
 
 
 class OpenAICompletionLLM(JournaledGeneration, OpenAILLM):

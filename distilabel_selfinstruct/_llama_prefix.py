@@ -1,0 +1,85 @@
+"""Few-shot prefixes evaluated once by llama.cpp, with outputs that do not depend on history.
+
+Every Self-Instruct prompt but the proposal one is a long fixed text (the instructions and
+worked examples) followed by a short part of its own (`Task: ...`). llama.cpp keeps the
+evaluated tokens in its KV cache; `PrefixReuse` keeps the fixed part there and evaluates only
+each prompt's own part.
+
+The fixed part of a prompt is found in the prompt alone: the text up to and including its
+last blank line. Its tokens are always evaluated the same way (from an empty context, in one
+call) and the KV cache is only ever truncated back to them, never restored from a copy, so a
+prompt gives the same logits, hence the same text for a given seed, whatever was generated
+before it. (The split itself changes the floating-point sums a little compared with one
+call over the whole prompt; it is the same split every time.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["PrefixReuse", "fixed_prefix"]
+
+_SEPARATOR = "\n\n"
+
+
+def fixed_prefix(prompt: str) -> str:
+    """The part of `prompt` treated as shared with other prompts: up to its last blank line.
+
+    Examples:
+        >>> fixed_prefix("Examples.\\n\\nTask: a\\nAnswer: b\\n\\nTask: c\\nAnswer:")
+        'Examples.\\n\\nTask: a\\nAnswer: b\\n\\n'
+        >>> fixed_prefix("1. Say hi.\\n2.")
+        ''
+    """
+    end = prompt.rfind(_SEPARATOR)
+    return "" if end < 0 else prompt[: end + len(_SEPARATOR)]
+
+
+class PrefixReuse:
+    """Prepares a `llama_cpp.Llama` for a completion so that only the prompt's own part is
+    evaluated when its fixed prefix is the one already in the KV cache.
+
+    Call `prepare(prompt)` right before `create_completion(prompt=prompt, ...)`; llama-cpp-
+    python then reuses exactly the prepared tokens. `prompt_tokens_evaluated` counts the
+    prompt tokens llama.cpp actually evaluated.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self._prefix: list[int] | None = None
+        self.prompt_tokens_evaluated = 0
+
+    def _tokenize(self, text: str) -> list[int]:
+        return self._model.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+
+    def prepare(self, prompt: str) -> None:
+        """Leaves the model's context holding the prompt's fixed prefix, or nothing."""
+        tokens = self._tokenize(prompt)
+        prefix_text = fixed_prefix(prompt)
+        prefix = self._tokenize(prefix_text) if prefix_text else []
+        if not prefix or len(prefix) >= len(tokens) or tokens[: len(prefix)] != prefix:
+            self.reset()
+            self.prompt_tokens_evaluated += len(tokens)
+            return
+        if prefix != self._prefix:
+            self._model.reset()
+            self._model.eval(prefix)
+            self._prefix = prefix
+            self.prompt_tokens_evaluated += len(prefix)
+        # llama-cpp-python matches the prompt against the first `n_tokens` cached tokens
+        # and removes the cache past them before evaluating the rest.
+        self._model.n_tokens = len(prefix)
+        self.prompt_tokens_evaluated += len(tokens) - len(prefix)
+
+    def reset(self) -> None:
+        """An empty context (for prompts with no fixed prefix, and chat inputs)."""
+        self._model.reset()
+        self._prefix = None
+
+    def order(self, prompts: list[Any]) -> list[int]:
+        """The indices of `prompts` grouped by fixed prefix (stable), so that a batch that
+        mixes two prompt templates evaluates each prefix once.
+        """
+        keys = [fixed_prefix(p) if isinstance(p, str) else "" for p in prompts]
+        first_seen = {key: index for index, key in reversed(list(enumerate(keys)))}
+        return sorted(range(len(prompts)), key=lambda index: first_seen[keys[index]])
