@@ -5,6 +5,7 @@ from distilabel_selfinstruct import (
     InstanceGeneration,
     LlamaCppCompletionLLM,
 )
+from distilabel_selfinstruct.prompts import render_prompt
 from distilabel_selfinstruct.steps.classification import parse_yes_no
 from distilabel_selfinstruct.steps.instances import parse_input_first, parse_output_first
 
@@ -51,7 +52,8 @@ def test_recorded_instance_generations(recorded):
         instances = task.format_output(record["generation"], record["row"])["instances"]
         parse = parse_output_first if classification else parse_input_first
         complete = parse(record["generation"])
-        assert instances == (complete[:-1] if truncated else complete)
+        assert instances == complete if not truncated else instances == complete[: len(instances)]
+        assert len(instances) >= len(complete) - 1
         for instance in complete:
             assert set(instance) == {"input", "output"} and instance["output"]
             assert instance["output"] in record["generation"]
@@ -102,6 +104,44 @@ def test_truncation_drops_the_last_instance():
     assert parse_output_first("Class label: A\nx\nClass label: B\ny", truncated=True) == [
         {"input": "x", "output": "A"}
     ]
+
+
+# Regression tests: the parser defects found by the review of the default run (issue 11).
+def test_a_cut_generation_keeps_the_complete_instance_before_the_cut_one():
+    cut = "Example 1\nInput: 2 + 2\nOutput: 4\nExample 2\nInput: 3 +"
+    assert parse_input_first(cut, truncated=True) == [{"input": "2 + 2", "output": "4"}]
+    cut = "Class label: Even\nNumber: 4\nClass label: Odd\nNumber: 7\nClass label: Od"
+    assert parse_output_first(cut, truncated=True) == [
+        {"input": "Number: 4", "output": "Even"},
+        {"input": "Number: 7", "output": "Odd"},
+    ]
+
+
+def test_numbered_input_and_output_fields_are_read():
+    text = "Example 1\nInput 1: 12 apples\nOutput 1: twelve apples\nExample 2\nInput 2: 3\nOutput 2: three"
+    assert parse_input_first(text) == [
+        {"input": "12 apples", "output": "twelve apples"},
+        {"input": "3", "output": "three"},
+    ]
+
+
+def test_example_markers_with_a_full_stop_leave_no_stray_punctuation():
+    assert parse_input_first("Example 1.\nInput: cat\nOutput: cats") == [
+        {"input": "cat", "output": "cats"}
+    ]
+
+
+def test_a_second_output_line_is_not_part_of_the_output():
+    text = "Example 1\nInput: 9\nOutput: 3\nOutput: 3.0"
+    assert parse_input_first(text) == [{"input": "9", "output": "3"}]
+
+
+@pytest.mark.parametrize("template", ["instance_input_first", "instance_output_first"])
+def test_instance_prompts_end_with_a_new_line_after_the_task(template):
+    """The model starts its answer on a fresh line instead of continuing the task's text."""
+    assert render_prompt(template, instruction="Give the plural.").endswith(
+        "Task: Give the plural.\n"
+    )
 
 
 def test_instance_defaults_follow_max_instances():

@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 
 __all__ = ["InstanceGeneration", "parse_input_first", "parse_output_first"]
 
-_EXAMPLE_MARKER = re.compile(r"Example\s*\d+\s*:?")
-_OUTPUT = re.compile(r"Output\s*:")
-_INPUT = re.compile(r"^\s*Input\s*:")
-_NEXT_INPUT = re.compile(r"\n\s*Input\s*:")
+_EXAMPLE_MARKER = re.compile(r"Example\s*\d+\s*[:.]?")
+# `Output:` and `Input:`, also numbered (`Output 1:`), as the models write them.
+_OUTPUT = re.compile(r"Output\s*\d*\s*:")
+_INPUT = re.compile(r"^\s*Input\s*\d*\s*:")
+_NEXT_FIELD = re.compile(r"\n\s*(?:Input|Output)\s*\d*\s*:")
 _CLASS_LABEL = re.compile(r"Class label\s*:")
 
 
@@ -27,22 +28,31 @@ def _instance_from(piece: str) -> dict[str, str] | None:
     if len(parts) < 2:
         return None
     given = _INPUT.sub("", parts[0], count=1).strip()
-    output = _NEXT_INPUT.split(parts[1], maxsplit=1)[0].strip()
+    output = _NEXT_FIELD.split(parts[1], maxsplit=1)[0].strip()
     return {"input": given, "output": output}
+
+
+def _complete_pieces(pieces: list[str], truncated: bool) -> list[str]:
+    """The pieces of a generation minus the last one when the token limit cut it."""
+    return pieces[:-1] if truncated else pieces
 
 
 def parse_input_first(generation: str | None, truncated: bool = False) -> list[dict[str, str]]:
     """Instances from an input-first generation.
 
-    With `Example k` markers, each piece gives one instance: the input is the text before
-    `Output:` (a leading `Input:` removed; named fields such as `Sentence:` kept), the
-    output the text after it up to any later `Input:`. Without markers, a text with
-    `Output:` gives one instance; anything else gives none. Pieces without `Output:` are
-    skipped; a generation cut by the token limit loses its last instance.
+    With `Example k` markers (`Example k:` and `Example k.` too), each piece gives one
+    instance: the input is the text before `Output:` (a leading `Input:` removed; named
+    fields such as `Sentence:` kept), the output the text after it up to any later `Input:`
+    or `Output:` line. `Input k:` and `Output k:` are read like `Input:` and `Output:`.
+    Without markers, a text with `Output:` gives one instance; anything else gives none.
+    Pieces without `Output:` are skipped; a generation cut by the token limit loses its last
+    piece (the cut one), never a complete instance before it.
 
     Examples:
         >>> parse_input_first("Example 1\\nInput: 2 + 2\\nOutput: 4\\nExample 2\\nInput: 3 + 5\\nOutput: 8")
         [{'input': '2 + 2', 'output': '4'}, {'input': '3 + 5', 'output': '8'}]
+        >>> parse_input_first("Example 1\\nInput: 2 + 2\\nOutput: 4\\nExample 2\\nInput: 3 +", truncated=True)
+        [{'input': '2 + 2', 'output': '4'}]
         >>> parse_input_first(" Output: Be kind to yourself.")
         [{'input': '', 'output': 'Be kind to yourself.'}]
     """
@@ -54,8 +64,8 @@ def parse_input_first(generation: str | None, truncated: bool = False) -> list[d
         pieces = [generation]
     else:
         return []
-    instances = [instance for piece in pieces if (instance := _instance_from(piece))]
-    return instances[:-1] if truncated else instances
+    pieces = _complete_pieces(pieces, truncated)
+    return [instance for piece in pieces if (instance := _instance_from(piece))]
 
 
 def parse_output_first(generation: str | None, truncated: bool = False) -> list[dict[str, str]]:
@@ -63,7 +73,7 @@ def parse_output_first(generation: str | None, truncated: bool = False) -> list[
 
     Split at `Class label:`; in each piece the first line is the label (the output) and
     the remaining lines the input (possibly empty). Pieces with an empty label are
-    skipped; a generation cut by the token limit loses its last instance.
+    skipped; a generation cut by the token limit loses its last piece (the cut one).
 
     Examples:
         >>> parse_output_first("Class label: Spam\\nEmail: Win a prize now!\\nClass label: Not spam\\nEmail: Lunch at noon?")
@@ -72,11 +82,11 @@ def parse_output_first(generation: str | None, truncated: bool = False) -> list[
     if not generation:
         return []
     instances = []
-    for piece in _CLASS_LABEL.split(generation)[1:]:
+    for piece in _complete_pieces(_CLASS_LABEL.split(generation)[1:], truncated):
         label, _, given = piece.strip().partition("\n")
         if label.strip():
             instances.append({"input": given.strip(), "output": label.strip()})
-    return instances[:-1] if truncated else instances
+    return instances
 
 
 class InstanceGeneration(PromptedTask, Task):
