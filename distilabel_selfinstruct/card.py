@@ -19,6 +19,7 @@ from distilabel_selfinstruct.figures import (
     similarity_to_seeds,
 )
 from distilabel_selfinstruct.llms import EMBEDDED_MODEL_NAME
+from distilabel_selfinstruct.pipeline import LLM_STAGES
 from distilabel_selfinstruct.report import dataset_statistics, summarize_run, verb_object_counts
 from distilabel_selfinstruct.seeds import load_seed_tasks
 
@@ -130,6 +131,9 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
     instructions = distiset["instructions"]["train"]
     instances = distiset["instances"]["train"].to_list() if "instances" in distiset else []
     model = run.get("model") or (instructions["model_name"][0] if len(instructions) else "unknown")
+    stage_models = run.get("stage_models") or {}
+    if stage_models:
+        model = "; ".join(f"{stage}: {stage_models.get(stage, model)}" for stage in LLM_STAGES)
     artifacts = distiset.artifacts_path or root / "artifacts"
     seed_path = artifacts / "bootstrap" / "seed_tasks" / "seed_tasks.jsonl"
     seed_tasks = load_seed_tasks(seed_path) if seed_path.exists() else []

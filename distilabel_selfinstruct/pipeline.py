@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ __all__ = [
 
 # The Distiset's configs: the pipeline's leaf steps carry these names.
 CONFIGS = ("instructions", "instances", "rejected", "finetuning")
+# The stages that prompt an LLM, by step name.
+LLM_STAGES = ("bootstrap", "classification_identification", "instance_generation")
 
 # The `instructions` config: the bootstrap's columns (every row is machine-made, so not
 # `origin`), the classification, and the token statistics of every stage.
@@ -56,6 +58,8 @@ def build_self_instruct_pipeline(
     max_generated_tokens: int | None = None,
     seed: int = 42,
     threshold: float = 0.7,
+    paper_rules: bool = False,
+    stage_llm_factories: Mapping[str, Callable[[], LLM]] | None = None,
     journal_dir: str | Path | None = None,
     name: str = "self-instruct",
     cache_dir: str | Path | None = None,
@@ -95,6 +99,12 @@ def build_self_instruct_pipeline(
         seed: seed of the prompt sampling, the instance sample, the fine-tuning layouts,
             and of the LLMs' sampling where the backend takes one.
         threshold: ROUGE-L novelty threshold.
+        paper_rules: `True` applies the paper's filters and parser exactly, without the
+            rules beyond it (`quality_rules`, the lone-field output of `parse_input_first`).
+        stage_llm_factories: a different LLM for some stages, by stage name
+            (`"bootstrap"`, `"classification_identification"`, `"instance_generation"`);
+            the others use `llm_factory`. The paper found better outputs matter most, so
+            a stronger `"instance_generation"` model is the usual choice.
         journal_dir: where finished generations are recorded (`None`: not recorded).
         name: the pipeline's name (its cache key).
         cache_dir: distilabel's cache directory.
@@ -115,9 +125,13 @@ def build_self_instruct_pipeline(
         ```
     """
 
-    def make_llm() -> LLM:
-        """An LLM from the factory, with the run's seed and journal where it takes them."""
-        llm = llm_factory()
+    unknown = set(stage_llm_factories or {}) - set(LLM_STAGES)
+    if unknown:
+        raise ValueError(f"unknown stage(s) {sorted(unknown)}; stages with an LLM: {LLM_STAGES}")
+
+    def make_llm(stage: str) -> LLM:
+        """The stage's LLM, with the run's seed and journal where it takes them."""
+        llm = (stage_llm_factories or {}).get(stage, llm_factory)()
         if any(parameter.name == "seed" for parameter in llm.generate_parameters):
             llm.generation_kwargs = {"seed": seed, **(llm.generation_kwargs or {})}
         if journal_dir is not None and isinstance(llm, JournaledGeneration):
@@ -131,23 +145,31 @@ def build_self_instruct_pipeline(
     with pipeline_class(name=name, cache_dir=cache_dir, **pipeline_kwargs) as pipeline:
         bootstrap = SelfInstructBootstrap(
             name="bootstrap",
-            llm=make_llm(),
+            llm=make_llm("bootstrap"),
             num_instructions=num_instructions,
             num_prompts=num_prompts,
             max_rounds=max_rounds,
             max_generated_tokens=max_generated_tokens,
             seed=seed,
             threshold=threshold,
+            beyond_paper=not paper_rules,
             add_raw_input=False,
             **seed_source,
         )
         classification = ClassificationIdentification(
-            name="classification_identification", llm=make_llm(), add_raw_input=False
+            name="classification_identification",
+            llm=make_llm("classification_identification"),
+            add_raw_input=False,
         )
         instances = InstanceGeneration(
-            name="instance_generation", llm=make_llm(), add_raw_input=False
+            name="instance_generation",
+            llm=make_llm("instance_generation"),
+            beyond_paper=not paper_rules,
+            add_raw_input=False,
         )
-        instance_filter = InstanceFilter(name="instance_filter", seed=seed)
+        instance_filter = InstanceFilter(
+            name="instance_filter", seed=seed, beyond_paper=not paper_rules
+        )
         instructions = SelectColumns(name="instructions", columns=INSTRUCTION_COLUMNS)
         flat = FlattenInstances(name="instances")
         finetuning = FinetuningFormats(name="finetuning", seed=seed)
@@ -174,17 +196,24 @@ def llm_from_options(
 
 def build_from_options(
     llm: dict[str, Any] | None = None,
+    stage_llms: dict[str, dict[str, Any]] | None = None,
     ray: bool = False,
     ray_address: str | None = None,
     **kwargs: Any,
 ) -> BasePipeline:
     """`build_self_instruct_pipeline` from JSON-serialisable options (what a supervised
-    run's child process receives): `llm` holds `llm_from_options`'s arguments, `ray`
+    run's child process receives): `llm` holds `llm_from_options`'s arguments,
+    `stage_llms` the same for stages with their own model (see `LLM_STAGES`), `ray`
     selects `RayPipeline` (on `ray_address`), the rest are passed on.
     """
 
-    def llm_factory() -> LLM:
-        return llm_from_options(**(llm or {}))
+    def factory(options: dict[str, Any] | None) -> Callable[[], LLM]:
+        return lambda: llm_from_options(**(options or {}))
+
+    kwargs["stage_llm_factories"] = {
+        stage: factory(options) for stage, options in (stage_llms or {}).items()
+    }
+    llm_factory = factory(llm)
 
     if ray:
         kwargs.update(pipeline_class=RayPipeline, ray_head_node_url=ray_address)

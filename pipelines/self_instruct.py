@@ -118,6 +118,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="completion",
         help="raw prompts for base models, or one user message for chat models",
     )
+    for stage, prefix in _STAGE_PREFIXES.items():
+        group = parser.add_argument_group(f"a model for {stage} only (default: the model above)")
+        group.add_argument(f"--{prefix}-model-path", help="a GGUF file for llama.cpp")
+        group.add_argument(f"--{prefix}-base-url", help="an OpenAI-compatible server")
+        group.add_argument(f"--{prefix}-model", help="the model name on that server")
+        group.add_argument(
+            f"--{prefix}-mode", choices=["completion", "chat"], help="default: --mode"
+        )
+    method.add_argument(
+        "--paper-rules",
+        action="store_true",
+        help="the paper's filters and parser exactly, without the rules beyond it (see the README's differences from the paper)",
+    )
     run = parser.add_argument_group("run")
     run.add_argument(
         "--output-dir", default="output/self-instruct", help="where the dataset is saved"
@@ -190,8 +203,14 @@ _LOCAL_OPTIONS = {"--output-dir", "--work-dir", "--restart", "--overwrite", "--s
                   "--report", "--push-to-hub", "--private", "--argilla", "--argilla-dataset",
                   "--argilla-workspace", "--argilla-sample", "--argilla-api-url",
                   "--argilla-api-key"}  # fmt: skip
-_PATH_OPTIONS = {"--seeds", "--model-path"}
-_FLAGS = {"--restart", "--overwrite", "--ray", "--report", "--private", "--argilla"}
+_PATH_OPTIONS = {"--seeds", "--model-path", "--instance-model-path", "--classification-model-path"}
+_FLAGS = {"--restart", "--overwrite", "--ray", "--report", "--private", "--argilla",
+          "--paper-rules"}  # fmt: skip
+# The stages that can have their own model, and their options' prefix.
+_STAGE_PREFIXES = {
+    "instance_generation": "instance",
+    "classification_identification": "classification",
+}
 
 
 def run_info(args: argparse.Namespace, argv: list[str]) -> dict:
@@ -213,12 +232,7 @@ def run_info(args: argparse.Namespace, argv: list[str]) -> dict:
         else:
             kept.append(token)
         previous = name
-    if args.base_url:
-        model = args.model
-    elif args.model_path:
-        model = Path(args.model_path).name
-    else:
-        model = EMBEDDED_MODEL_NAME
+    models = {stage: _model_label(options) for stage, options in stage_llm_options(args).items()}
     parameters = {
         "num_instructions": args.num_instructions,
         "num_prompts (per round)": args.num_prompts,
@@ -227,10 +241,12 @@ def run_info(args: argparse.Namespace, argv: list[str]) -> dict:
         "threshold": args.threshold,
         "seed": args.seed,
         "prompt mode": args.mode,
+        "paper rules only": args.paper_rules or None,
     }
     return {
         "command": shlex.join(["python", "pipelines/self_instruct.py", *kept]),
-        "model": model,
+        "model": _model_label(llm_options(args)),
+        "stage_models": models,
         "parameters": {name: value for name, value in parameters.items() if value is not None},
     }
 
@@ -268,14 +284,28 @@ class UsageError(Exception):
     """A problem found before any generation; printed as one line, exit code 2."""
 
 
+def _validate_model(args: argparse.Namespace, prefix: str) -> None:
+    """The model options starting with `--<prefix>` hang together."""
+    value = lambda name: getattr(args, f"{prefix}{name}".replace("-", "_"))  # noqa: E731
+    base_url, model, model_path = value("base_url"), value("model"), value("model_path")
+    if base_url and not model:
+        raise UsageError(f"--{prefix}base-url needs --{prefix}model")
+    if model and not base_url and prefix:
+        raise UsageError(f"--{prefix}model needs --{prefix}base-url")
+    if base_url and model_path:
+        raise UsageError(f"give --{prefix}base-url or --{prefix}model-path, not both")
+    if model_path and not Path(model_path).is_file():
+        raise UsageError(f"--{prefix}model-path: no such file: {model_path}")
+
+
 def validate(args: argparse.Namespace) -> None:
     """Every option checked before anything runs; raises `UsageError`."""
     if args.base_url and not args.model:
         raise UsageError("--base-url needs --model")
     if args.base_url and args.model_path:
         raise UsageError("give --base-url or --model-path, not both")
-    if args.model_path and not Path(args.model_path).is_file():
-        raise UsageError(f"--model-path: no such file: {args.model_path}")
+    for prefix in ("", *(f"{p}-" for p in _STAGE_PREFIXES.values())):
+        _validate_model(args, prefix)
     at_least_one = {"--num-instructions": args.num_instructions, "--num-prompts": args.num_prompts,
                     "--max-rounds": args.max_rounds,
                     "--max-generated-tokens": args.max_generated_tokens}  # fmt: skip
@@ -301,24 +331,51 @@ def validate(args: argparse.Namespace) -> None:
             raise UsageError(f"--argilla: {error}") from None
 
 
-def llm_options(args: argparse.Namespace) -> dict:
-    """The LLM's options as `distilabel_selfinstruct.pipeline.llm_from_options` takes them."""
-    if args.base_url:
-        return {"base_url": args.base_url, "model": args.model, "mode": args.mode}
+def llm_options(args: argparse.Namespace, prefix: str | None = None) -> dict:
+    """The LLM's options as `distilabel_selfinstruct.pipeline.llm_from_options` takes them:
+    the main model's, or with `prefix` (`"instance"`, `"classification"`) a stage's own.
+    """
+    option = (lambda name: getattr(args, f"{prefix}_{name}")) if prefix else (
+        lambda name: getattr(args, name))  # fmt: skip
+    mode = option("mode") or args.mode
+    if option("base_url"):
+        return {"base_url": option("base_url"), "model": option("model"), "mode": mode}
     return {
-        "model_path": args.model_path and str(Path(args.model_path).resolve()),
-        "mode": args.mode,
+        "model_path": option("model_path") and str(Path(option("model_path")).resolve()),
+        "mode": mode,
     }
+
+
+def stage_llm_options(args: argparse.Namespace) -> dict[str, dict]:
+    """The LLM options of the stages given their own model (`--instance-*`, ...)."""
+    return {
+        stage: llm_options(args, prefix)
+        for stage, prefix in _STAGE_PREFIXES.items()
+        if getattr(args, f"{prefix}_base_url") or getattr(args, f"{prefix}_model_path")
+    }
+
+
+def _model_label(options: dict) -> str:
+    if options.get("base_url"):
+        return options["model"]
+    if options.get("model_path"):
+        return Path(options["model_path"]).name
+    return EMBEDDED_MODEL_NAME
 
 
 def preflight(args: argparse.Namespace, seeds: list) -> None:
     """The LLM answers the run's longest prompt before anything is generated."""
     prompt, max_new_tokens = longest_prompt(seeds)
+    distinct = []
+    for options in (llm_options(args), *stage_llm_options(args).values()):
+        if options not in distinct:
+            distinct.append(options)
     try:
-        if args.base_url:
-            check_server(args.base_url, args.model, args.mode, prompt=prompt)
-        else:
-            check_llama_cpp(args.model_path, prompt, max_new_tokens, n_ctx=4096)
+        for options in distinct:
+            if options.get("base_url"):
+                check_server(options["base_url"], options["model"], options["mode"], prompt=prompt)
+            else:
+                check_llama_cpp(options["model_path"], prompt, max_new_tokens, n_ctx=4096)
     except PromptTooLong as error:
         longest = max(seeds, key=lambda task: len(task.instruction))
         raise UsageError(
@@ -343,7 +400,8 @@ def run_supervised(args: argparse.Namespace, argv: list[str], work: Path, lock: 
         shutil.rmtree(leftover, ignore_errors=True)
     spec = RunSpec(
         target="distilabel_selfinstruct.pipeline:build_from_options",
-        kwargs={"llm": llm_options(args), "seeds": _local_path_or_id(args.seeds),
+        kwargs={"llm": llm_options(args), "stage_llms": stage_llm_options(args),
+                "paper_rules": args.paper_rules, "seeds": _local_path_or_id(args.seeds),
                 "num_instructions": args.num_instructions, "num_prompts": args.num_prompts,
                 "max_rounds": args.max_rounds, "max_generated_tokens": args.max_generated_tokens,
                 "seed": args.seed, "threshold": args.threshold,

@@ -83,15 +83,23 @@ def test_instance_rules(instance_filter):
     }  # fmt: skip
 
 
-def test_conflicting_outputs_drop_the_whole_task_and_empty_inputs_may_repeat(instance_filter):
+@pytest.mark.parametrize(("beyond_paper", "kept_outputs"), [(False, 2), (True, 1)])
+def test_conflicting_outputs_drop_the_whole_task_and_empty_inputs_may_repeat_in_the_paper(
+    beyond_paper, kept_outputs
+):
+    instance_filter = InstanceFilter(beyond_paper=beyond_paper)
+    instance_filter.load()
     conflict = {"instruction": "t1", "instances": [
         {"input": "x", "output": "1"}, {"input": "x", "output": "2"}]}  # fmt: skip
     empty_inputs = {"instruction": "t2", "instances": [
         {"input": "", "output": "a poem"}, {"input": "", "output": "another poem"}]}  # fmt: skip
     kept = next(instance_filter.process([conflict, empty_inputs]))
     assert [row["instruction"] for row in kept] == ["t2"]
-    assert len(kept[0]["instances"]) == 2
-    assert instance_filter.rejection_counts == {"conflicting_outputs": 2, "no_valid_instances": 1}
+    assert len(kept[0]["instances"]) == kept_outputs
+    expected = {"conflicting_outputs": 2, "no_valid_instances": 1}
+    if beyond_paper:
+        expected["conflicting_empty_input"] = 1
+    assert instance_filter.rejection_counts == expected
 
 
 def test_at_most_max_instances_reproducibly(instance_filter):

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.steps.base import Step, StepInput
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
+from distilabel_selfinstruct.prompts import render_prompt
+from distilabel_selfinstruct.quality_rules import WorkedExamples, instruction_problem, repeats_input
 from distilabel_selfinstruct.steps._base import RejectionLog
 
 if TYPE_CHECKING:
@@ -31,7 +33,9 @@ class InstructionRules(BaseModel):
     than `min_words` words, whitespace split), `too_long` (more than `max_words`),
     `blocked_keyword` (any of `blocked_keywords` as a whole word, any case),
     `blocked_prefix` (starts with one of `blocked_prefixes`), `leading_punctuation`,
-    `non_ascii_start`. A rule is off when its option is empty or false.
+    `non_ascii_start`; then, unless `beyond_paper` is false, `missing_context`,
+    `physical_action` and `about_the_model` (`quality_rules.instruction_problem`). A rule is
+    off when its option is empty or false.
     """
 
     min_words: RuntimeParameter[int] = Field(
@@ -54,6 +58,11 @@ class InstructionRules(BaseModel):
     drop_non_ascii_start: RuntimeParameter[bool] = Field(
         default=True, description="Reject instructions whose first character is not ASCII."
     )
+    beyond_paper: RuntimeParameter[bool] = Field(
+        default=True,
+        description="Also apply the rules beyond the paper (missing_context, physical_action,"
+        " about_the_model; see quality_rules); False gives the paper's filters exactly.",
+    )
 
     def rejection_reason(self, instruction: str) -> tuple[str, str] | None:
         """The first rule that rejects `instruction`, as `(rule, detail)`, or `None`."""
@@ -73,7 +82,7 @@ class InstructionRules(BaseModel):
             return "leading_punctuation", first
         if self.drop_non_ascii_start and first and not first.isascii():
             return "non_ascii_start", first
-        return None
+        return instruction_problem(instruction) if self.beyond_paper else None
 
 
 class InstructionFilter(InstructionRules, RejectionLog, Step):
@@ -133,6 +142,13 @@ class InstanceFilter(RejectionLog, Step):
     `max_instances` stay, a reproducible random sample (`over_max_instances`). A task left
     with no instance leaves the stream (`no_valid_instances`).
 
+    Unless `beyond_paper` is false, also (see `quality_rules`): per instance,
+    `output_repeats_input` (the output is the input once labels, case and punctuation are
+    set aside) and `copied_from_prompt` (the input or output copies the instance prompts'
+    worked examples); per task, `runaway_repetition` (the third and later copies of an
+    instance: the generation looped) and `conflicting_empty_input` (instances with no input
+    whose outputs differ: the first stays).
+
     Every dropped instance is written to the `rejected` artifact (task instruction, input,
     output, rule) and counted in `rejection_counts`.
 
@@ -162,6 +178,21 @@ class InstanceFilter(RejectionLog, Step):
     seed: RuntimeParameter[int] = Field(
         default=42, description="Seed of the sample (combined with the instruction)."
     )
+    beyond_paper: RuntimeParameter[bool] = Field(
+        default=True,
+        description="Also apply the rules beyond the paper (output_repeats_input,"
+        " copied_from_prompt, runaway_repetition, conflicting_empty_input).",
+    )
+
+    _worked_examples: WorkedExamples | None = PrivateAttr(default=None)
+
+    def load(self) -> None:
+        super().load()
+        self._worked_examples = WorkedExamples(
+            line
+            for template in ("instance_input_first", "instance_output_first")
+            for line in render_prompt(template, instruction="").splitlines()
+        )
 
     @property
     def inputs(self) -> "StepColumns":
@@ -184,6 +215,17 @@ class InstanceFilter(RejectionLog, Step):
             return "ends_with_colon"
         return None
 
+    def _beyond_paper_rejection(self, instance: dict[str, Any]) -> str | None:
+        given, output = instance.get("input") or "", instance["output"]
+        if repeats_input(given, output):
+            return "output_repeats_input"
+        if self._worked_examples is None:
+            self.load()
+        examples = self._worked_examples
+        if examples is not None and (examples.copied(given) or examples.copied(output)):
+            return "copied_from_prompt"
+        return None
+
     def _clean(self, row: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
         def reject(instance: dict[str, Any], rule: str, detail: str = "") -> dict[str, Any]:
             record = {"id": row.get("id"), "instruction": row["instruction"],
@@ -192,8 +234,15 @@ class InstanceFilter(RejectionLog, Step):
             return self._rejected_record(record, rule, detail)
 
         kept, rejected = [], []
+        copies: dict[tuple[str, str], int] = {}
         for instance in row.get("instances") or []:
             rule = self.instance_rejection(instance)
+            if rule is None and self.beyond_paper:
+                rule = self._beyond_paper_rejection(instance)
+                key = (instance.get("input") or "", instance["output"])
+                copies[key] = copies.get(key, 0) + 1
+                if rule is None and copies[key] >= 3:
+                    rule = "runaway_repetition"
             if rule:
                 rejected.append(reject(instance, rule))
             else:
@@ -213,6 +262,10 @@ class InstanceFilter(RejectionLog, Step):
             return [], rejected + [
                 reject(instance, "conflicting_outputs", detail) for instance in kept
             ]
+
+        if self.beyond_paper:
+            kept, conflicting = _first_empty_input_output(kept)
+            rejected += [reject(i, "conflicting_empty_input") for i in conflicting]
 
         unique, seen = [], set()
         for instance in kept:
@@ -250,3 +303,24 @@ class InstanceFilter(RejectionLog, Step):
             f" {sum(len(row['instances']) for row in kept_rows)} instances"
         )
         yield kept_rows
+
+
+def _first_empty_input_output(
+    instances: list[dict[str, str]],
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Keeps one output for an empty input: the instances with no input whose output
+    differs from the first such instance's are split off (exact repeats stay, for the
+    duplicate rule to count).
+    """
+    first = next((i["output"].strip() for i in instances if not i["input"].strip()), None)
+    kept, conflicting = [], []
+    for instance in instances:
+        if (
+            first is not None
+            and not instance["input"].strip()
+            and instance["output"].strip() != first
+        ):
+            conflicting.append(instance)
+        else:
+            kept.append(instance)
+    return kept, conflicting

@@ -20,12 +20,20 @@ _OUTPUT = re.compile(r"Output\s*\d*\s*:")
 _INPUT = re.compile(r"^\s*Input\s*\d*\s*:")
 _NEXT_FIELD = re.compile(r"\n\s*(?:Input|Output)\s*\d*\s*:")
 _CLASS_LABEL = re.compile(r"Class label\s*:")
+# One line `Name: text` (a name of at most three words), nothing else.
+_LONE_FIELD = re.compile(r"[A-Z][\w'-]*(?: [\w'-]+){0,2}\s*:[ \t]*([^\n]+)")
 
 
-def _instance_from(piece: str) -> dict[str, str] | None:
-    """`{input, output}` from `[Input:] ... Output: ...`; `None` without an output."""
+def _instance_from(piece: str, lone_field_is_output: bool) -> dict[str, str] | None:
+    """`{input, output}` from `[Input:] ... Output: ...`; without `Output:`, a piece that is
+    one named field (`Story: ...`) is an input-free output when `lone_field_is_output`;
+    otherwise `None`.
+    """
     parts = _OUTPUT.split(piece, maxsplit=1)
     if len(parts) < 2:
+        lone = _LONE_FIELD.fullmatch(piece.strip())
+        if lone_field_is_output and lone and not _INPUT.match(piece):
+            return {"input": "", "output": lone.group(1).strip()}
         return None
     given = _INPUT.sub("", parts[0], count=1).strip()
     output = _NEXT_FIELD.split(parts[1], maxsplit=1)[0].strip()
@@ -37,7 +45,9 @@ def _complete_pieces(pieces: list[str], truncated: bool) -> list[str]:
     return pieces[:-1] if truncated else pieces
 
 
-def parse_input_first(generation: str | None, truncated: bool = False) -> list[dict[str, str]]:
+def parse_input_first(
+    generation: str | None, truncated: bool = False, lone_field_is_output: bool = True
+) -> list[dict[str, str]]:
     """Instances from an input-first generation.
 
     With `Example k` markers (`Example k:` and `Example k.` too), each piece gives one
@@ -45,8 +55,11 @@ def parse_input_first(generation: str | None, truncated: bool = False) -> list[d
     fields such as `Sentence:` kept), the output the text after it up to any later `Input:`
     or `Output:` line. `Input k:` and `Output k:` are read like `Input:` and `Output:`.
     Without markers, a text with `Output:` gives one instance; anything else gives none.
-    Pieces without `Output:` are skipped; a generation cut by the token limit loses its last
-    piece (the cut one), never a complete instance before it.
+    A piece without `Output:` that is one named field on one line (`Story: Once upon a
+    time...`) is read as an input-free output: small models often label the answer to a
+    task that needs no input that way (`lone_field_is_output=False` skips such pieces, as
+    the paper's parser does); other pieces without `Output:` are skipped. A generation cut
+    by the token limit loses its last piece (the cut one), never a complete instance.
 
     Examples:
         >>> parse_input_first("Example 1\\nInput: 2 + 2\\nOutput: 4\\nExample 2\\nInput: 3 + 5\\nOutput: 8")
@@ -55,6 +68,8 @@ def parse_input_first(generation: str | None, truncated: bool = False) -> list[d
         [{'input': '2 + 2', 'output': '4'}]
         >>> parse_input_first(" Output: Be kind to yourself.")
         [{'input': '', 'output': 'Be kind to yourself.'}]
+        >>> parse_input_first("Example 1\\nPoem: Rain on the roof, a soft drum.\\n\\n")
+        [{'input': '', 'output': 'Rain on the roof, a soft drum.'}]
     """
     if not generation:
         return []
@@ -65,7 +80,9 @@ def parse_input_first(generation: str | None, truncated: bool = False) -> list[d
     else:
         return []
     pieces = _complete_pieces(pieces, truncated)
-    return [instance for piece in pieces if (instance := _instance_from(piece))]
+    return [
+        instance for piece in pieces if (instance := _instance_from(piece, lone_field_is_output))
+    ]
 
 
 def parse_output_first(generation: str | None, truncated: bool = False) -> list[dict[str, str]]:
@@ -130,6 +147,11 @@ class InstanceGeneration(PromptedTask, Task):
     max_instances: RuntimeParameter[int] = Field(
         default=5, description="The most instances asked for per task."
     )
+    beyond_paper: RuntimeParameter[bool] = Field(
+        default=True,
+        description="Read an `Example k` piece that is one named field and no `Output:` as"
+        " an input-free output (see `parse_input_first`); False parses as the paper does.",
+    )
 
     @property
     def inputs(self) -> "StepColumns":
@@ -158,5 +180,9 @@ class InstanceGeneration(PromptedTask, Task):
     def format_output(
         self, output: str | None, input: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        parse = parse_output_first if (input or {}).get("is_classification") else parse_input_first
-        return {"instances": parse(output, truncated=self._truncated)}
+        if (input or {}).get("is_classification"):
+            return {"instances": parse_output_first(output, truncated=self._truncated)}
+        instances = parse_input_first(
+            output, truncated=self._truncated, lone_field_is_output=self.beyond_paper
+        )
+        return {"instances": instances}
