@@ -11,6 +11,8 @@ moves one).
   while the run goes on (or hangs); the supervisor reads them.
 - `llama_model_params_override`: llama-cpp-python's `Llama` has no argument for
   llama.cpp's `use_extra_bufts`; it is set on the default model parameters during a load.
+- `llama_cpp_decode_all_logits`: the logits of every token of a batch (to score a given
+  continuation), which llama-cpp-python's public API gives only with a context-sized buffer.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "Pipeline",
     "RayPipeline",
     "adopt_pipeline",
+    "llama_cpp_decode_all_logits",
     "llama_cpp_model",
     "llama_model_params_override",
 ]
@@ -206,6 +209,28 @@ def llama_model_params_override(**fields: Any) -> Iterator[None]:
 def llama_cpp_model(llm: Any) -> Any:
     """The `llama_cpp.Llama` a loaded distilabel `LlamaCppLLM` holds (its `_model`)."""
     return llm._model
+
+
+def llama_cpp_decode_all_logits(model: Any, tokens: list[int]) -> Any:
+    """Evaluates `tokens` after the `model.n_tokens` tokens in a `llama_cpp.Llama`'s context
+    and returns the logits of every one of them (a `len(tokens)` x vocabulary array).
+
+    llama-cpp-python's public `eval` keeps only the last position's logits unless the model
+    was created with `logits_all=True` (a context-sized logits buffer); this asks llama.cpp
+    for all positions of this one batch through its `_batch` and `_ctx` wrappers.
+    """
+    import numpy as np
+
+    if len(tokens) > model.n_batch:
+        raise ValueError(f"{len(tokens)} tokens exceed the batch size {model.n_batch}")
+    n_past = model.n_tokens
+    model._ctx.kv_cache_seq_rm(-1, n_past, -1)
+    model._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
+    model._ctx.decode(model._batch)
+    model.input_ids[n_past : n_past + len(tokens)] = tokens
+    model.n_tokens = n_past + len(tokens)
+    logits = np.ctypeslib.as_array(model._ctx.get_logits(), shape=(len(tokens) * model.n_vocab(),))
+    return logits.reshape(len(tokens), model.n_vocab()).copy()
 
 
 def adopt_pipeline(pipeline: Any) -> None:

@@ -17,6 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from distilabel_selfinstruct._compat import llama_cpp_decode_all_logits
+
 __all__ = ["PrefixReuse", "fixed_prefix"]
 
 _SEPARATOR = "\n\n"
@@ -61,15 +65,45 @@ class PrefixReuse:
             self.reset()
             self.prompt_tokens_evaluated += len(tokens)
             return
+        self._hold(prefix)
+        self.prompt_tokens_evaluated += len(tokens) - len(prefix)
+
+    def continuation_logprob(self, context: str, continuation: str) -> float:
+        """The log probability of `continuation` right after `context`, with `context`
+        evaluated once for all the continuations scored after it.
+
+        Raises:
+            ValueError: when `context` and `continuation` merge into one token at their
+                boundary (end `context` with a space or a newline), or `continuation` is
+                empty.
+        """
+        context_tokens = self._tokenize(context)
+        tokens = self._tokenize(context + continuation)
+        if len(tokens) <= len(context_tokens) or tokens[: len(context_tokens)] != context_tokens:
+            raise ValueError(
+                f"the continuation {continuation!r} does not start a new token after the context"
+            )
+        # The last context token is evaluated again with the continuation: its logits
+        # predict the continuation's first token.
+        self._hold(context_tokens[:-1])
+        scored = tokens[len(context_tokens) - 1 :]
+        logits = llama_cpp_decode_all_logits(self._model, scored).astype(np.float64)
+        self.prompt_tokens_evaluated += len(scored)
+        maxima = logits.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(logits - maxima).sum(axis=1)) + maxima[:, 0]
+        rows = np.arange(len(scored) - 1)
+        return float((logits[rows, scored[1:]] - log_norm[:-1]).sum())
+
+    def _hold(self, prefix: list[int]) -> None:
+        """Leaves exactly `prefix` in the context, evaluated from an empty one in one call."""
         if prefix != self._prefix:
             self._model.reset()
             self._model.eval(prefix)
             self._prefix = prefix
             self.prompt_tokens_evaluated += len(prefix)
-        # llama-cpp-python matches the prompt against the first `n_tokens` cached tokens
-        # and removes the cache past them before evaluating the rest.
+        # llama-cpp-python matches a prompt against the first `n_tokens` cached tokens and
+        # removes the cache past them before evaluating the rest.
         self._model.n_tokens = len(prefix)
-        self.prompt_tokens_evaluated += len(tokens) - len(prefix)
 
     def reset(self) -> None:
         """An empty context (for prompts with no fixed prefix, and chat inputs)."""

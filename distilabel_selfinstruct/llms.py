@@ -230,6 +230,15 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
         response = self._model.create_chat_completion(messages=messages, **kwargs)
         return response["choices"][0]["message"]["content"], response["usage"]
 
+    def continuation_logprob(self, context: str, continuation: str) -> float:
+        """The log probability of `continuation` right after `context` (no generation).
+
+        `context` is evaluated once for every continuation scored after it (see
+        `distilabel_selfinstruct._llama_prefix.PrefixReuse.continuation_logprob`); the
+        classification task's likelihood method compares two such scores.
+        """
+        return self._prefix_reuse.continuation_logprob(context, continuation)
+
     @property
     def prompt_tokens_evaluated(self) -> int:
         """Prompt tokens llama.cpp evaluated since the model was loaded (fixed prefixes
