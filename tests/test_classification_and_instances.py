@@ -28,7 +28,7 @@ def test_unparseable_answers_give_none_and_a_reason(answer, reason):
 
 
 def test_recorded_classification_answers(recorded):
-    task = ClassificationIdentification(llm=LlamaCppCompletionLLM())
+    task = ClassificationIdentification(llm=LlamaCppCompletionLLM(), method="answer")
     for record in recorded["classification"]:
         output = task.format_output(record["generation"], record["row"])
         assert output["is_classification"] in (True, False), record
@@ -149,3 +149,26 @@ def test_instance_defaults_follow_max_instances():
     kwargs = task.llm.generation_kwargs
     assert kwargs["stop"] == ["Example 4", "Task:"] and kwargs["max_new_tokens"] == 350
     assert kwargs["temperature"] == 0.0 and kwargs["presence_penalty"] == 1.5
+
+
+def test_a_generation_without_any_output_line_gives_input_free_outputs():
+    """What the embedded model writes for tasks that need no input (seen in the default
+    run): `Example k` then the answer under a label, or bare, and never `Output:`."""
+    story = "Example 1\nStory: Mia found a key.\nExample 2\nStory: The tide came in.\n\n"
+    assert parse_input_first(story) == [
+        {"input": "", "output": "Mia found a key."},
+        {"input": "", "output": "The tide came in."},
+    ]
+    two_fields = "Example 1\nAdvantages: It is quick.\nDisadvantages: It is loud.\n\n"
+    assert parse_input_first(two_fields) == [
+        {"input": "", "output": "Advantages: It is quick.\nDisadvantages: It is loud."}
+    ]
+    assert parse_input_first("Example 1\nPets make people happy.") == [
+        {"input": "", "output": "Pets make people happy."}
+    ]
+    assert parse_input_first(story, unmarked_outputs=False) == []  # the paper's parser
+
+
+def test_a_piece_without_output_beside_complete_instances_is_still_skipped():
+    text = "Example 1\nInput: 4\nOutput: 16\nExample 2\nInput: 5\n"
+    assert parse_input_first(text) == [{"input": "4", "output": "16"}]

@@ -61,8 +61,8 @@ def best_threshold(positives: list[float], negatives: list[float]) -> float:
     balanced accuracy; among ties the one nearest 0), a midpoint between two scores.
 
     Examples:
-        >>> best_threshold([2.0, 3.0, 0.5], [-1.0, 1.0, -2.0])
-        1.5
+        >>> best_threshold([2.0, 3.0, 1.5], [-1.0, 1.0, -2.0])
+        1.25
     """
     scores = sorted(set(positives + negatives))
     candidates = [(low + high) / 2 for low, high in itertools.pairwise(scores)] or [0.0]

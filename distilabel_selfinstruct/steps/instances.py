@@ -24,20 +24,25 @@ _CLASS_LABEL = re.compile(r"Class label\s*:")
 _LONE_FIELD = re.compile(r"[A-Z][\w'-]*(?: [\w'-]+){0,2}\s*:[ \t]*([^\n]+)")
 
 
-def _instance_from(piece: str, lone_field_is_output: bool) -> dict[str, str] | None:
-    """`{input, output}` from `[Input:] ... Output: ...`; without `Output:`, a piece that is
-    one named field (`Story: ...`) is an input-free output when `lone_field_is_output`;
-    otherwise `None`.
-    """
+def _instance_from(piece: str) -> dict[str, str] | None:
+    """`{input, output}` from `[Input:] ... Output: ...`; `None` without an output."""
     parts = _OUTPUT.split(piece, maxsplit=1)
     if len(parts) < 2:
-        lone = _LONE_FIELD.fullmatch(piece.strip())
-        if lone_field_is_output and lone and not _INPUT.match(piece):
-            return {"input": "", "output": lone.group(1).strip()}
         return None
     given = _INPUT.sub("", parts[0], count=1).strip()
     output = _NEXT_FIELD.split(parts[1], maxsplit=1)[0].strip()
     return {"input": given, "output": output}
+
+
+def _unmarked_output(piece: str) -> dict[str, str] | None:
+    """An input-free instance from a piece with no `Input:` and no `Output:`: its text, or
+    the text after its label when it is one `Name: text` line; `None` when empty.
+    """
+    text = piece.strip()
+    if not text or _INPUT.match(text):
+        return None
+    lone = _LONE_FIELD.fullmatch(text)
+    return {"input": "", "output": lone.group(1).strip() if lone else text}
 
 
 def _complete_pieces(pieces: list[str], truncated: bool) -> list[str]:
@@ -46,7 +51,7 @@ def _complete_pieces(pieces: list[str], truncated: bool) -> list[str]:
 
 
 def parse_input_first(
-    generation: str | None, truncated: bool = False, lone_field_is_output: bool = True
+    generation: str | None, truncated: bool = False, unmarked_outputs: bool = True
 ) -> list[dict[str, str]]:
     """Instances from an input-first generation.
 
@@ -55,11 +60,13 @@ def parse_input_first(
     fields such as `Sentence:` kept), the output the text after it up to any later `Input:`
     or `Output:` line. `Input k:` and `Output k:` are read like `Input:` and `Output:`.
     Without markers, a text with `Output:` gives one instance; anything else gives none.
-    A piece without `Output:` that is one named field on one line (`Story: Once upon a
-    time...`) is read as an input-free output: small models often label the answer to a
-    task that needs no input that way (`lone_field_is_output=False` skips such pieces, as
-    the paper's parser does); other pieces without `Output:` are skipped. A generation cut
-    by the token limit loses its last piece (the cut one), never a complete instance.
+    Pieces without `Output:` are skipped, except in a generation that has `Example k`
+    markers and no `Output:` at all: small models often write the answer to a task that
+    needs no input that way (`Example 1` then `Story: Once upon a time...`), so with
+    `unmarked_outputs` (the default; `False` parses as the paper does) each such piece is an
+    input-free output: its text, without its label when it is one `Name: text` line. A
+    generation cut by the token limit loses its last piece (the cut one), never a complete
+    instance.
 
     Examples:
         >>> parse_input_first("Example 1\\nInput: 2 + 2\\nOutput: 4\\nExample 2\\nInput: 3 + 5\\nOutput: 8")
@@ -80,9 +87,9 @@ def parse_input_first(
     else:
         return []
     pieces = _complete_pieces(pieces, truncated)
-    return [
-        instance for piece in pieces if (instance := _instance_from(piece, lone_field_is_output))
-    ]
+    if unmarked_outputs and not _OUTPUT.search(generation):
+        return [instance for piece in pieces if (instance := _unmarked_output(piece))]
+    return [instance for piece in pieces if (instance := _instance_from(piece))]
 
 
 def parse_output_first(generation: str | None, truncated: bool = False) -> list[dict[str, str]]:
@@ -149,8 +156,8 @@ class InstanceGeneration(PromptedTask, Task):
     )
     beyond_paper: RuntimeParameter[bool] = Field(
         default=True,
-        description="Read an `Example k` piece that is one named field and no `Output:` as"
-        " an input-free output (see `parse_input_first`); False parses as the paper does.",
+        description="Read the pieces of an `Example k` generation with no `Output:` at all as"
+        " input-free outputs (see `parse_input_first`); False parses as the paper does.",
     )
 
     @property
@@ -183,6 +190,6 @@ class InstanceGeneration(PromptedTask, Task):
         if (input or {}).get("is_classification"):
             return {"instances": parse_output_first(output, truncated=self._truncated)}
         instances = parse_input_first(
-            output, truncated=self._truncated, lone_field_is_output=self.beyond_paper
+            output, truncated=self._truncated, unmarked_outputs=self.beyond_paper
         )
         return {"instances": instances}
