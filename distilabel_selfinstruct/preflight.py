@@ -79,6 +79,10 @@ def longest_prompt(seeds: Sequence[SeedTask]) -> tuple[str, int]:
             "instance_input_first",
             "instance_output_first",
         )
+    ] + [  # what the likelihood method of classification scores
+        f"{render_prompt('classification_task_lists', classification=flag)} {longest[0]}\n"
+        for flag in (True, False)
+        if longest
     ]
     return max([proposal, *others], key=len), PROPOSAL_MAX_NEW_TOKENS
 

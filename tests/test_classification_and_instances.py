@@ -4,6 +4,7 @@ from distilabel_selfinstruct import (
     ClassificationIdentification,
     InstanceGeneration,
     LlamaCppCompletionLLM,
+    OpenAICompletionLLM,
 )
 from distilabel_selfinstruct.prompts import render_prompt
 from distilabel_selfinstruct.steps.classification import parse_yes_no
@@ -172,3 +173,30 @@ def test_a_generation_without_any_output_line_gives_input_free_outputs():
 def test_a_piece_without_output_beside_complete_instances_is_still_skipped():
     text = "Example 1\nInput: 4\nOutput: 16\nExample 2\nInput: 5\n"
     assert parse_input_first(text) == [{"input": "4", "output": "16"}]
+
+
+@pytest.mark.e2e
+def test_likelihood_classification_with_the_embedded_model():
+    task = ClassificationIdentification(llm=LlamaCppCompletionLLM())
+    task.load()
+    rows = next(task.process([{"instruction": "Is the review positive or negative?"},
+                              {"instruction": "Write a poem about the sea at night."}]))  # fmt: skip
+    assert [row["is_classification"] for row in rows] == [True, False]
+    ratios = [float(row["distilabel_metadata"][f"raw_output_{task.name}"]) for row in rows]
+    assert ratios[0] > task.threshold >= ratios[1]
+    assert all(row["classification_error"] is None for row in rows)
+
+
+def test_the_likelihood_method_needs_an_llm_that_scores_texts():
+    """The OpenAI client is only constructed here, no request is sent."""
+    task = ClassificationIdentification(
+        llm=OpenAICompletionLLM(model="m", base_url="http://127.0.0.1:9/v1"), method="likelihood"
+    )
+    with pytest.raises(ValueError, match="cannot score a text"):
+        task.load()
+    auto = ClassificationIdentification(
+        llm=OpenAICompletionLLM(model="m", base_url="http://127.0.0.1:9/v1")
+    )
+    assert auto.format_input({"instruction": "Sort it."}).endswith(
+        "Task: Sort it.\nClassification:"
+    )

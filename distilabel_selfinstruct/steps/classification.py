@@ -8,6 +8,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 from distilabel.models.llms.utils import prepare_output
+from distilabel.steps.base import StepInput
 from distilabel.steps.tasks.base import Task
 from pydantic import Field, PrivateAttr
 
@@ -15,7 +16,6 @@ from distilabel_selfinstruct.prompts import render_prompt
 from distilabel_selfinstruct.steps._base import PromptedTask
 
 if TYPE_CHECKING:
-    from distilabel.steps.base import StepInput
     from distilabel.typing import FormattedInput, GenerateOutput, StepColumns, StepOutput
 
 __all__ = ["ClassificationIdentification", "parse_yes_no"]
@@ -175,7 +175,7 @@ class ClassificationIdentification(PromptedTask, Task):
             self._logger.info(f"{self.name}: likelihood-ratio threshold {self._threshold:.3f}")
         return self._threshold
 
-    def process(self, inputs: "StepInput") -> "StepOutput":  # type: ignore[override]
+    def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
         if not self._uses_likelihood():
             yield from super().process(inputs)
             return

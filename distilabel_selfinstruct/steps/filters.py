@@ -3,11 +3,12 @@
 import random
 import re
 import string
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.steps.base import Step, StepInput
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field
 
 from distilabel_selfinstruct.prompts import render_prompt
 from distilabel_selfinstruct.quality_rules import WorkedExamples, instruction_problem, repeats_input
@@ -16,7 +17,13 @@ from distilabel_selfinstruct.steps._base import RejectionLog
 if TYPE_CHECKING:
     from distilabel.typing import StepColumns, StepOutput
 
-__all__ = ["DEFAULT_BLOCKED_KEYWORDS", "InstanceFilter", "InstructionFilter", "InstructionRules"]
+__all__ = [
+    "DEFAULT_BLOCKED_KEYWORDS",
+    "InstanceFilter",
+    "InstructionFilter",
+    "InstructionRules",
+    "instance_rejection",
+]
 
 # Things a text-only model cannot do (the paper's list).
 DEFAULT_BLOCKED_KEYWORDS = [
@@ -184,47 +191,9 @@ class InstanceFilter(RejectionLog, Step):
         " copied_from_prompt, runaway_repetition, conflicting_empty_input).",
     )
 
-    _worked_examples: WorkedExamples | None = PrivateAttr(default=None)
-
-    def load(self) -> None:
-        super().load()
-        self._worked_examples = WorkedExamples(
-            line
-            for template in ("instance_input_first", "instance_output_first")
-            for line in render_prompt(template, instruction="").splitlines()
-        )
-
-    @property
-    def inputs(self) -> "StepColumns":
-        return ["instruction", "instances"]
-
-    @property
-    def outputs(self) -> "StepColumns":
-        return ["instances"]
-
-    @staticmethod
-    def instance_rejection(instance: dict[str, Any]) -> str | None:
+    def instance_rejection(self, instance: dict[str, Any]) -> str | None:
         """The per-instance rule that drops `instance`, or `None`."""
-        given = (instance.get("input") or "").strip()
-        output = (instance.get("output") or "").strip()
-        if not output:
-            return "empty_output"
-        if given == output:
-            return "input_equals_output"
-        if given.endswith(":") or output.endswith(":"):
-            return "ends_with_colon"
-        return None
-
-    def _beyond_paper_rejection(self, instance: dict[str, Any]) -> str | None:
-        given, output = instance.get("input") or "", instance["output"]
-        if repeats_input(given, output):
-            return "output_repeats_input"
-        if self._worked_examples is None:
-            self.load()
-        examples = self._worked_examples
-        if examples is not None and (examples.copied(given) or examples.copied(output)):
-            return "copied_from_prompt"
-        return None
+        return instance_rejection(instance, self.beyond_paper)
 
     def _clean(self, row: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
         def reject(instance: dict[str, Any], rule: str, detail: str = "") -> dict[str, Any]:
@@ -238,7 +207,6 @@ class InstanceFilter(RejectionLog, Step):
         for instance in row.get("instances") or []:
             rule = self.instance_rejection(instance)
             if rule is None and self.beyond_paper:
-                rule = self._beyond_paper_rejection(instance)
                 key = (instance.get("input") or "", instance["output"])
                 copies[key] = copies.get(key, 0) + 1
                 if rule is None and copies[key] >= 3:
@@ -324,3 +292,41 @@ def _first_empty_input_output(
         else:
             kept.append(instance)
     return kept, conflicting
+
+
+@cache
+def _worked_examples() -> WorkedExamples:
+    """The instance prompts' worked examples, line by line."""
+    return WorkedExamples(
+        line
+        for template in ("instance_input_first", "instance_output_first")
+        for line in render_prompt(template, instruction="").splitlines()
+    )
+
+
+def instance_rejection(instance: dict[str, Any], beyond_paper: bool = True) -> str | None:
+    """The per-instance rule that drops `instance`, or `None`: the paper's
+    (`empty_output`, `input_equals_output`, `ends_with_colon`), then, with `beyond_paper`,
+    `output_repeats_input` and `copied_from_prompt` (see `quality_rules`).
+
+    Examples:
+        >>> instance_rejection({"input": "Word: happy", "output": "Happy"})
+        'output_repeats_input'
+        >>> instance_rejection({"input": "Word: happy", "output": "Happy"}, beyond_paper=False) is None
+        True
+    """
+    given = (instance.get("input") or "").strip()
+    output = (instance.get("output") or "").strip()
+    if not output:
+        return "empty_output"
+    if given == output:
+        return "input_equals_output"
+    if given.endswith(":") or output.endswith(":"):
+        return "ends_with_colon"
+    if not beyond_paper:
+        return None
+    if repeats_input(given, output):
+        return "output_repeats_input"
+    if _worked_examples().copied(given) or _worked_examples().copied(output):
+        return "copied_from_prompt"
+    return None

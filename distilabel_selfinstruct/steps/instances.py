@@ -4,13 +4,15 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
+from distilabel.steps.base import StepInput
 from distilabel.steps.tasks.base import Task
 from pydantic import Field
 
 from distilabel_selfinstruct.steps._base import PromptedTask
+from distilabel_selfinstruct.steps.filters import instance_rejection
 
 if TYPE_CHECKING:
-    from distilabel.typing import FormattedInput, StepColumns
+    from distilabel.typing import FormattedInput, StepColumns, StepOutput
 
 __all__ = ["InstanceGeneration", "parse_input_first", "parse_output_first"]
 
@@ -20,6 +22,8 @@ _OUTPUT = re.compile(r"Output\s*\d*\s*:")
 _INPUT = re.compile(r"^\s*Input\s*\d*\s*:")
 _NEXT_FIELD = re.compile(r"\n\s*(?:Input|Output)\s*\d*\s*:")
 _CLASS_LABEL = re.compile(r"Class label\s*:")
+# How a task without a usable instance is generated again (with a seed per attempt).
+_RETRY_SAMPLING = {"temperature": 0.7, "top_p": 0.95}
 # One line `Name: text` (a name of at most three words), nothing else.
 _LONE_FIELD = re.compile(r"[A-Z][\w'-]*(?: [\w'-]+){0,2}\s*:[ \t]*([^\n]+)")
 
@@ -43,6 +47,10 @@ def _unmarked_output(piece: str) -> dict[str, str] | None:
         return None
     lone = _LONE_FIELD.fullmatch(text)
     return {"input": "", "output": lone.group(1).strip() if lone else text}
+
+
+def _usable(instances: list[dict[str, str]]) -> bool:
+    return any(instance_rejection(instance) is None for instance in instances)
 
 
 def _complete_pieces(pieces: list[str], truncated: bool) -> list[str]:
@@ -121,6 +129,11 @@ class InstanceGeneration(PromptedTask, Task):
     (each class label, then an input of that class), which avoids inputs biased to one
     label. A row with `is_classification` missing or `None` is treated as ordinary.
 
+    Unless `beyond_paper` is false, a task whose greedy generation gives no instance that
+    the instance filter's rules keep (`filters.instance_rejection`) is generated again with
+    sampling (temperature 0.7, top_p 0.95, the run's seed plus the attempt number), up to
+    `retries` times; its raw output is then the last attempt's.
+
     Attributes:
         max_instances: the most instances asked for; generation stops at
             `Example <max_instances + 1>`.
@@ -157,7 +170,13 @@ class InstanceGeneration(PromptedTask, Task):
     beyond_paper: RuntimeParameter[bool] = Field(
         default=True,
         description="Read the pieces of an `Example k` generation with no `Output:` at all as"
-        " input-free outputs (see `parse_input_first`); False parses as the paper does.",
+        " input-free outputs (see `parse_input_first`), and sample again for tasks left"
+        " without a usable instance (`retries`); False does as the paper does.",
+    )
+    retries: RuntimeParameter[int] = Field(
+        default=2,
+        description="Sampled attempts (temperature 0.7, a seed per attempt) for a task whose"
+        " greedy generation gave no instance that the instance filter's rules keep.",
     )
 
     @property
@@ -177,6 +196,27 @@ class InstanceGeneration(PromptedTask, Task):
             "max_new_tokens": 350,
             "stop": [f"Example {self.max_instances + 1}", "Task:"],
         }
+
+    def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
+        rows = next(super().process(inputs))
+        for attempt in range(1, self.retries + 1 if self.beyond_paper else 1):
+            empty = [index for index, row in enumerate(rows) if not _usable(row["instances"])]
+            if not empty:
+                break
+            kwargs = {**self.llm.get_generation_kwargs(), **_RETRY_SAMPLING}  # type: ignore[attr-defined]
+            if "seed" in kwargs:
+                kwargs["seed"] = int(kwargs["seed"]) + attempt
+            outputs = self.llm.generate_outputs(
+                inputs=[self.format_input(inputs[index]) for index in empty], **kwargs
+            )
+            for index, output in zip(empty, outputs, strict=True):
+                [formatted] = self._format_outputs(output, inputs[index])
+                rows[index] = {**rows[index], **formatted}
+            self._logger.info(
+                f"{self.name}: attempt {attempt + 1} for {len(empty)} task(s) without a usable"
+                f" instance; {sum(not _usable(rows[i]['instances']) for i in empty)} still without"
+            )
+        yield rows
 
     def format_input(self, input: dict[str, Any]) -> "FormattedInput":
         template = (
