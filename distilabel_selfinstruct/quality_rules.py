@@ -52,7 +52,7 @@ _MISSING_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 _PHYSICAL_ACTION = re.compile(
-    r"\bon a (?:piece|sheet) of paper\b"
+    r"\b(?:piece|sheet|scrap) of paper\b"
     r"|\bin front of (?:your|the) (?:class|classmates|family|friends|mirror|audience)\b"
     r"|\b(?:read|recite|say|sing) (?:it|them|this|the \w+) (?:out loud|aloud)\b"
     r"|\b(?:take|snap) a (?:photo|photograph|selfie)\b"
@@ -91,7 +91,7 @@ def instruction_problem(instruction: str) -> tuple[str, str] | None:
         >>> instruction_problem("Give two reasons for your choice.")
         ('missing_context', 'for your choice')
         >>> instruction_problem("Write your answer on a piece of paper.")
-        ('physical_action', 'on a piece of paper')
+        ('physical_action', 'piece of paper')
         >>> instruction_problem("Who are your best friends?")
         ('about_the_model', 'Who are your best friends')
         >>> instruction_problem("Give two reasons to learn a second language.") is None

@@ -24,6 +24,8 @@ def human_instructions(shared):
         ("Explain the answer as in question 9.", "missing_context"),
         ("Summarize the passage above in one sentence.", "missing_context"),
         ("Write your answer on a piece of paper.", "physical_action"),
+        ("Write your name on the back of a piece of paper and send it to a friend.",
+         "physical_action"),
         ("Write a poem in three lines, and recite it in front of your class.", "physical_action"),
         ("Who are your best friends?", "about_the_model"),
         ("Make a list of 20 items that are in your house.", "about_the_model"),
