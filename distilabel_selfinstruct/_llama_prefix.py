@@ -56,17 +56,20 @@ class PrefixReuse:
     def _tokenize(self, text: str) -> list[int]:
         return self._model.tokenize(text.encode("utf-8"), add_bos=True, special=True)
 
-    def prepare(self, prompt: str) -> None:
-        """Leaves the model's context holding the prompt's fixed prefix, or nothing."""
+    def prepare(self, prompt: str) -> int:
+        """Leaves the model's context holding the prompt's fixed prefix, or nothing;
+        returns the prompt's length in tokens.
+        """
         tokens = self._tokenize(prompt)
         prefix_text = fixed_prefix(prompt)
         prefix = self._tokenize(prefix_text) if prefix_text else []
         if not prefix or len(prefix) >= len(tokens) or tokens[: len(prefix)] != prefix:
             self.reset()
             self.prompt_tokens_evaluated += len(tokens)
-            return
+            return len(tokens)
         self._hold(prefix)
         self.prompt_tokens_evaluated += len(tokens) - len(prefix)
+        return len(tokens)
 
     def continuation_logprob(self, context: str, continuation: str) -> float:
         """The log probability of `continuation` right after `context`, with `context`

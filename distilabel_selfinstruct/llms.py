@@ -29,6 +29,7 @@ from distilabel_selfinstruct._compat import llama_cpp_model, llama_model_params_
 from distilabel_selfinstruct._llama_prefix import PrefixReuse
 from distilabel_selfinstruct.hardware import use_extra_buffer_types
 from distilabel_selfinstruct.journal import JournaledGeneration
+from distilabel_selfinstruct.quality_rules import repeats_a_block
 
 if TYPE_CHECKING:
     from distilabel.models.llms.base import LLM
@@ -173,6 +174,7 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
         top_p: float = 1.0,
         stop: list[str] | None = None,
         seed: int | None = None,
+        max_block_repeats: int | None = None,
         extra_generation_kwargs: dict[str, Any] | None = None,
     ) -> list[GenerateOutput]:
         """Generates `num_generations` continuations for each input.
@@ -190,6 +192,9 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
                 fixed prefix (up to its last blank line) is evaluated once and reused, always
                 split the same way, so outputs do not depend on the order or the number of
                 calls (see `distilabel_selfinstruct._llama_prefix`).
+            max_block_repeats: stop a generation that loops: when a block of two
+                consecutive non-empty lines appears this many times (see
+                `_llama_prefix.repeats_a_block`); `None` never stops for that.
             extra_generation_kwargs: passed on to llama-cpp-python.
 
         Returns:
@@ -210,6 +215,8 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
                     "seed": None if seed is None else seed + index,
                     **(extra_generation_kwargs or {}),
                 }
+                if max_block_repeats:
+                    kwargs["max_block_repeats"] = max_block_repeats
                 text, usage = self._complete(input, kwargs)
                 generations.append(text)
                 input_tokens.append(usage["prompt_tokens"])
@@ -217,12 +224,32 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
             outputs[position] = prepare_output(generations, input_tokens, output_tokens)
         return outputs  # type: ignore[return-value]
 
+    def _loop_stop(self, start: int, repeats: int) -> Any:
+        """A llama-cpp-python stopping criterion: the text generated after the first
+        `start` tokens repeats a block of two lines `repeats` times.
+        """
+
+        def stop(input_ids: Any, _logits: Any) -> bool:
+            if len(input_ids) - start < 8:
+                return False
+            text = self._model.detokenize(list(input_ids[start:])).decode("utf-8", "replace")
+            return repeats_a_block(text, repeats)
+
+        return stop
+
     def _complete(self, input: FormattedInput, kwargs: dict[str, Any]) -> tuple[str, Any]:
         """One completion: raw text with its fixed prefix reused (see `PrefixReuse`), or a
         chat completion from an empty context.
         """
+        repeats = kwargs.pop("max_block_repeats", None)
         if isinstance(input, str) and self.mode == "completion":
-            self._prefix_reuse.prepare(input)
+            length = self._prefix_reuse.prepare(input)
+            if repeats:
+                from llama_cpp import StoppingCriteriaList
+
+                kwargs["stopping_criteria"] = StoppingCriteriaList(
+                    [self._loop_stop(length, repeats)]
+                )
             response = self._model.create_completion(prompt=input, **kwargs)
             return response["choices"][0]["text"], response["usage"]
         self._prefix_reuse.reset()

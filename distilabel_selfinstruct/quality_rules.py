@@ -27,6 +27,7 @@ in the tests: it rejects none of them.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -34,6 +35,7 @@ __all__ = [
     "WorkedExamples",
     "instruction_problem",
     "normalise",
+    "repeats_a_block",
     "repeats_input",
 ]
 
@@ -164,3 +166,22 @@ class WorkedExamples:
 
 def _runs(words: list[str], size: int) -> set[tuple[str, ...]]:
     return {tuple(words[start : start + size]) for start in range(len(words) - size + 1)}
+
+
+def repeats_a_block(text: str, repeats: int) -> bool:
+    """Whether a block of two consecutive non-empty lines of `text` occurs `repeats` times
+    (a generation that loops, such as one class label and input written over and over).
+
+    Examples:
+        >>> repeats_a_block("Class label: A\\nInput: x\\n" * 3, 3)
+        True
+        >>> repeats_a_block("Output: No\\nInput: a\\nOutput: No\\nInput: b\\nOutput: No", 3)
+        False
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    blocks: dict[tuple[str, str], int] = {}
+    for block in itertools.pairwise(lines):
+        blocks[block] = blocks.get(block, 0) + 1
+        if blocks[block] >= repeats:
+            return True
+    return False

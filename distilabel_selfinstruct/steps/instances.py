@@ -140,7 +140,9 @@ class InstanceGeneration(PromptedTask, Task):
 
     Runtime parameters:
         - `llm.generation_kwargs`: default to the paper's (temperature 0, top_p 0,
-          presence penalty 1.5, 350 new tokens, stop at the next example or `Task:`). The
+          presence penalty 1.5, 350 new tokens, stop at the next example or `Task:`; with
+          LLMs that take `max_block_repeats`, also at the third copy of a two-line block,
+          i.e. a generation that loops). The
           paper lowers the limit to 300 for request batches holding a classification task;
           one limit is used here for every row.
 
@@ -195,6 +197,8 @@ class InstanceGeneration(PromptedTask, Task):
             "presence_penalty": 1.5,
             "max_new_tokens": 350,
             "stop": [f"Example {self.max_instances + 1}", "Task:"],
+            # a generation that loops stops at the third copy of an instance (llama.cpp)
+            "max_block_repeats": 3,
         }
 
     def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
