@@ -31,3 +31,13 @@ def paper_seed_tasks(shared: Path) -> list[dict]:
 def recorded() -> dict:
     """Real generations of the embedded model (tests/fixtures/record_embedded_outputs.py)."""
     return json.loads((FIXTURES / "embedded_model_outputs.json").read_text(encoding="utf-8"))
+
+
+def in_child(function, *args):
+    """`function(*args)` run in a fresh (spawned) process, its result returned: llama.cpp's
+    threads must not live in the test process, which later forks distilabel's workers
+    (a fork after llama.cpp started its threads can hang the child)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)

@@ -10,6 +10,8 @@ from distilabel_selfinstruct.prompts import render_prompt
 from distilabel_selfinstruct.steps.classification import parse_yes_no
 from distilabel_selfinstruct.steps.instances import parse_input_first, parse_output_first
 
+from .conftest import in_child
+
 
 @pytest.mark.parametrize(
     ("answer", "expected"),
@@ -175,15 +177,20 @@ def test_a_piece_without_output_beside_complete_instances_is_still_skipped():
     assert parse_input_first(text) == [{"input": "4", "output": "16"}]
 
 
-@pytest.mark.e2e
-def test_likelihood_classification_with_the_embedded_model():
+def _classify_two_instructions():
     task = ClassificationIdentification(llm=LlamaCppCompletionLLM())
     task.load()
     rows = next(task.process([{"instruction": "Is the review positive or negative?"},
                               {"instruction": "Write a poem about the sea at night."}]))  # fmt: skip
+    return rows, task.threshold, task.name
+
+
+@pytest.mark.e2e
+def test_likelihood_classification_with_the_embedded_model():
+    rows, threshold, name = in_child(_classify_two_instructions)
     assert [row["is_classification"] for row in rows] == [True, False]
-    ratios = [float(row["distilabel_metadata"][f"raw_output_{task.name}"]) for row in rows]
-    assert ratios[0] > task.threshold >= ratios[1]
+    ratios = [float(row["distilabel_metadata"][f"raw_output_{name}"]) for row in rows]
+    assert ratios[0] > threshold >= ratios[1]
     assert all(row["classification_error"] is None for row in rows)
 
 

@@ -6,6 +6,8 @@ from distilabel_selfinstruct import LlamaCppCompletionLLM
 from distilabel_selfinstruct._llama_prefix import PrefixReuse, fixed_prefix
 from distilabel_selfinstruct.prompts import render_prompt
 
+from .conftest import in_child
+
 INSTRUCTIONS = [
     "Sort the numbers in ascending order.",
     "Is this email spam?",
@@ -28,10 +30,7 @@ def test_a_batch_is_grouped_by_prefix_in_first_seen_order():
     assert fixed_prefix(prompts[0]) == "A\n\n"
 
 
-@pytest.mark.e2e
-def test_the_same_prompt_gives_the_same_text_whatever_came_before():
-    """Sampled (temperature 0.7, seeded) generations of two interleaved templates, once as
-    one batch and once one by one in reverse order, from two separately loaded models."""
+def _generate_in_two_orders():
     kwargs = {"max_new_tokens": 24, "temperature": 0.7, "seed": 3}
     forward = LlamaCppCompletionLLM(generation_kwargs=kwargs)
     forward.load()
@@ -41,7 +40,15 @@ def test_the_same_prompt_gives_the_same_text_whatever_came_before():
     one_by_one = [
         backward.generate_outputs(inputs=[prompt], **kwargs)[0] for prompt in _prompts()[::-1]
     ][::-1]
+    return in_batch, one_by_one, forward.prompt_tokens_evaluated
+
+
+@pytest.mark.e2e
+def test_the_same_prompt_gives_the_same_text_whatever_came_before():
+    """Sampled (temperature 0.7, seeded) generations of two interleaved templates, once as
+    one batch and once one by one in reverse order, from two separately loaded models."""
+    in_batch, one_by_one, evaluated = in_child(_generate_in_two_orders)
     assert [o["generations"] for o in in_batch] == [o["generations"] for o in one_by_one]
     full = sum(o["statistics"]["input_tokens"][0] for o in in_batch)
     # each template's ~500-token prefix is evaluated once in the batch
-    assert forward.prompt_tokens_evaluated < full * 0.6
+    assert evaluated < full * 0.6
