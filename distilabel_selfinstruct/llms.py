@@ -23,7 +23,14 @@ from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.models.llms import InferenceEndpointsLLM, LlamaCppLLM, OpenAILLM, vLLM
 from distilabel.models.llms.utils import prepare_output
 from distilabel.typing import FormattedInput, GenerateOutput
-from pydantic import Field, FilePath, NonNegativeInt, SecretStr, validate_call
+from pydantic import (
+    Field,
+    FilePath,
+    NonNegativeInt,
+    SecretStr,
+    field_serializer,
+    validate_call,
+)
 
 from distilabel_selfinstruct._compat import llama_cpp_model, llama_model_params_override
 from distilabel_selfinstruct._llama_prefix import PrefixReuse
@@ -126,6 +133,11 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
     n_ctx: int = 4096
     model_fingerprint: str | None = None
     extra_buffer_types: bool | None = None
+
+    @field_serializer("model_path")
+    def _path_as_text(self, path: Path | None) -> str | None:
+        """A plain string in `pipeline.yaml` (a `Path` object would not load back)."""
+        return None if path is None else str(path)
 
     def model_post_init(self, __context: Any) -> None:
         super().model_post_init(__context)
