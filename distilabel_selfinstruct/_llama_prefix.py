@@ -51,10 +51,21 @@ class PrefixReuse:
     def __init__(self, model: Any) -> None:
         self._model = model
         self._prefix: list[int] | None = None
+        self._fixed_tokens: dict[str, list[int]] = {}
         self.prompt_tokens_evaluated = 0
 
     def _tokenize(self, text: str) -> list[int]:
         return self._model.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+
+    def _tokenize_fixed(self, text: str) -> list[int]:
+        """The tokens of a fixed prefix or scoring context, tokenized once (a few hundred
+        tokens, the same for every prompt of a template).
+        """
+        if text not in self._fixed_tokens:
+            if len(self._fixed_tokens) >= 8:
+                self._fixed_tokens.pop(next(iter(self._fixed_tokens)))
+            self._fixed_tokens[text] = self._tokenize(text)
+        return self._fixed_tokens[text]
 
     def prepare(self, prompt: str) -> int:
         """Leaves the model's context holding the prompt's fixed prefix, or nothing;
@@ -62,7 +73,7 @@ class PrefixReuse:
         """
         tokens = self._tokenize(prompt)
         prefix_text = fixed_prefix(prompt)
-        prefix = self._tokenize(prefix_text) if prefix_text else []
+        prefix = self._tokenize_fixed(prefix_text) if prefix_text else []
         if not prefix or len(prefix) >= len(tokens) or tokens[: len(prefix)] != prefix:
             self.reset()
             self.prompt_tokens_evaluated += len(tokens)
@@ -80,7 +91,7 @@ class PrefixReuse:
                 boundary (end `context` with a space or a newline), or `continuation` is
                 empty.
         """
-        context_tokens = self._tokenize(context)
+        context_tokens = self._tokenize_fixed(context)
         tokens = self._tokenize(context + continuation)
         if len(tokens) <= len(context_tokens) or tokens[: len(context_tokens)] != context_tokens:
             raise ValueError(

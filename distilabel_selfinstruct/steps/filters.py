@@ -209,7 +209,7 @@ class InstanceFilter(RejectionLog, Step):
             if rule is None and self.beyond_paper:
                 key = (instance.get("input") or "", instance["output"])
                 copies[key] = copies.get(key, 0) + 1
-                if rule is None and copies[key] >= 3:
+                if copies[key] >= 3:
                     rule = "runaway_repetition"
             if rule:
                 rejected.append(reject(instance, rule))
