@@ -20,7 +20,7 @@ from pathlib import Path
 
 from distilabel_selfinstruct import ClassificationIdentification, LlamaCppCompletionLLM
 from distilabel_selfinstruct.prompts import render_prompt
-from distilabel_selfinstruct.similarity import rouge_l_fmeasure
+from distilabel_selfinstruct.rouge_index import rouge_l_fmeasure
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared/data/self_instruct/seed_tasks.jsonl"
 CALIBRATION = (

@@ -38,7 +38,7 @@ from rouge_score.rouge_scorer import _score_lcs
 
 warnings.filterwarnings("ignore")  # distilabel's import-time pydantic warnings
 
-from distilabel_selfinstruct.similarity import RougeLIndex, tokenize  # noqa: E402
+from distilabel_selfinstruct.rouge_index import RougeLIndex, tokenize  # noqa: E402
 
 CHECKPOINTS = (1_000, 10_000, 50_000, 100_000)
 PAPER_STREAM = 52_000

@@ -1,6 +1,14 @@
-"""Every use of a private name of distilabel 1.5.3 or llama-cpp-python that the run's
-safety needs, in one place (`tests/test_compat.py` names the symbol when an upgrade
-moves one).
+"""Every use of a private name of distilabel 1.5.3, argilla 2.x or llama-cpp-python, in one
+place: no other module of the package touches one (`tests/test_compat.py` names the
+symbol when an upgrade moves one).
+
+- `StepBase`, `PerGenerationTask`, `step_logger`: distilabel's common base of every step
+  (`_Step`), its task base (`_Task`) with each generation parsed on its own and told
+  whether it was cut by the token limit (`_Task._format_outputs`), and a step's logger
+  (`_logger`).
+- `openai_async_client`, `openai_usage`, `openai_chat_completion`: what distilabel's
+  `OpenAILLM` keeps private: its client, its token counts, its chat request.
+- `argilla_errors`: the exceptions the Argilla SDK raises (`argilla._exceptions`).
 
 - `Pipeline`, `RayPipeline`, `adopt_pipeline`: distilabel 1.5.3 never sends a last batch to
   a step whose predecessors all finished without leaving it a single row (a filter that
@@ -18,6 +26,7 @@ moves one).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import threading
@@ -25,22 +34,126 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from distilabel.constants import DISTILABEL_METADATA_KEY
 from distilabel.pipeline import Pipeline as _DistilabelPipeline
 from distilabel.pipeline import RayPipeline as _DistilabelRayPipeline
 from distilabel.pipeline.base import BasePipeline as _BasePipeline
 from distilabel.pipeline.batch import _Batch
+from distilabel.steps.base import _Step
+from distilabel.steps.tasks.base import _Task, normalize_statistics
+from pydantic import PrivateAttr
 
 __all__ = [
     "DISTILABEL_LOG_PATTERNS",
     "STEP_PROCESSES_ENV",
     "TEARDOWN_MARKER",
+    "PerGenerationTask",
     "Pipeline",
     "RayPipeline",
+    "StepBase",
     "adopt_pipeline",
+    "argilla_errors",
     "llama_cpp_decode_all_logits",
     "llama_cpp_model",
     "llama_model_params_override",
+    "openai_async_client",
+    "openai_chat_completion",
+    "openai_usage",
+    "step_logger",
 ]
+
+# distilabel's base of `Step`, `GlobalStep` and `GeneratorStep`: a mixin for all three.
+StepBase = _Step
+
+
+def step_logger(step: Any) -> logging.Logger:
+    """The logger distilabel gives a step (or an LLM) in its process."""
+    return step._logger
+
+
+class PerGenerationTask(_Task):
+    """A task whose generations are parsed one at a time: `parse_generation(output, input,
+    truncated)` gets each generation with `truncated` true when it hit the
+    `max_new_tokens` limit (its output token count reached it).
+
+    distilabel's `_Task._format_outputs` hands every generation of a row to `format_output`
+    with no token count; here it is called once per generation, so that distilabel still
+    adds its metadata (raw output, statistics). distilabel also replaces an input row's
+    `distilabel_metadata` with the task's own; here the earlier steps' entries are kept
+    beside the new ones.
+    """
+
+    def parse_generation(
+        self, output: str | None, input: dict[str, Any] | None, truncated: bool
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # Whether the generation `format_output` is parsing hit the token limit: set around
+    # each call of distilabel's `_format_outputs`, which calls `format_output`.
+    _generation_truncated: bool = PrivateAttr(default=False)
+
+    def model_post_init(self, __context: Any) -> None:
+        # Defined here so that pydantic's wrapper (which sets the private attribute) calls
+        # the next class in the MRO; without it, pydantic would wrap `_Task`'s own method,
+        # whose `super()` skips the mixins between this class and `_Task`.
+        super().model_post_init(__context)
+
+    def format_output(
+        self, output: str | None, input: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return self.parse_generation(output, input, self._generation_truncated)
+
+    def _format_outputs(
+        self, outputs: Any, input: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        outputs = normalize_statistics(outputs)
+        limit = (self.llm.generation_kwargs or {}).get("max_new_tokens")
+        statistics = outputs.get("statistics") or {}
+        counts = statistics.get("output_tokens") or []
+        formatted = []
+        for index, generation in enumerate(outputs["generations"]):
+            single: dict[str, Any] = {
+                key: [value[index]] if isinstance(value, list) and len(value) > index else value
+                for key, value in outputs.items()
+                if key not in ("generations", "statistics")
+            }
+            single["generations"] = [generation]
+            single["statistics"] = {
+                key: [values[index]] for key, values in statistics.items() if len(values) > index
+            }
+            self._generation_truncated = (
+                limit is not None and index < len(counts) and counts[index] >= limit
+            )
+            try:
+                formatted.extend(super()._format_outputs(single, input))
+            finally:
+                self._generation_truncated = False
+        earlier = (input or {}).get(DISTILABEL_METADATA_KEY) or {}
+        for output in formatted:
+            output[DISTILABEL_METADATA_KEY] = {**earlier, **output.get(DISTILABEL_METADATA_KEY, {})}
+        return formatted
+
+
+def openai_async_client(llm: Any) -> Any:
+    """The `openai.AsyncOpenAI` client a loaded distilabel `OpenAILLM` holds."""
+    return llm._aclient
+
+
+def openai_usage(llm: Any, completion: Any) -> dict[str, Any]:
+    """`input_tokens` and `output_tokens` of an OpenAI response, as distilabel counts them."""
+    return llm._get_llm_statistics(completion)
+
+
+async def openai_chat_completion(llm: Any, **arguments: Any) -> Any:
+    """distilabel's `OpenAILLM` chat request (`/v1/chat/completions`), with its arguments."""
+    return await llm._generate_chat_completion(**arguments)
+
+
+def argilla_errors() -> tuple[type[Exception], type[Exception]]:
+    """The Argilla SDK's (API error, unauthorized) exception classes."""
+    from argilla._exceptions import ArgillaAPIError, UnauthorizedError
+
+    return ArgillaAPIError, UnauthorizedError
 
 
 def _finish_starved_steps(pipeline: Any, names: Any) -> None:

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import yaml
 
-from distilabel_selfinstruct.card import CARD_FOLDER, RUN_SUMMARY_FILE
+from distilabel_selfinstruct.constants import CARD_FOLDER, RUN_SUMMARY_FILE
 
 __all__ = [
     "DATASET_MARKER",

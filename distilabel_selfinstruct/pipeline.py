@@ -12,8 +12,26 @@ from distilabel.pipeline import RayPipeline as _DistilabelRayPipeline
 from distilabel.pipeline.base import BasePipeline
 
 from distilabel_selfinstruct._compat import Pipeline, RayPipeline
-from distilabel_selfinstruct.journal import JournaledGeneration
-from distilabel_selfinstruct.llms import LlamaCppCompletionLLM, OpenAICompletionLLM
+from distilabel_selfinstruct.constants import (
+    BOOTSTRAP,
+    CLASSIFICATION,
+    FINETUNING_CONFIG,
+    INSTANCE_FILTER,
+    INSTANCE_GENERATION,
+    INSTANCES_CONFIG,
+    INSTRUCTIONS_CONFIG,
+    LLM_STAGES,
+    NUM_INSTRUCTIONS,
+    NUM_PROMPTS,
+    REJECTED_CONFIG,
+    SEED,
+    SIMILARITY_THRESHOLD,
+)
+from distilabel_selfinstruct.llms import (
+    JournaledGeneration,
+    LlamaCppCompletionLLM,
+    OpenAICompletionLLM,
+)
 from distilabel_selfinstruct.steps import (
     ClassificationIdentification,
     CollectRejected,
@@ -27,17 +45,11 @@ from distilabel_selfinstruct.steps.bootstrap import BOOTSTRAP_COLUMNS
 from distilabel_selfinstruct.steps.exports import SelectColumns
 
 __all__ = [
-    "CONFIGS",
     "INSTRUCTION_COLUMNS",
     "build_from_options",
     "build_self_instruct_pipeline",
     "llm_from_options",
 ]
-
-# The Distiset's configs: the pipeline's leaf steps carry these names.
-CONFIGS = ("instructions", "instances", "rejected", "finetuning")
-# The stages that prompt an LLM, by step name.
-LLM_STAGES = ("bootstrap", "classification_identification", "instance_generation")
 
 # The `instructions` config: the bootstrap's columns (every row is machine-made, so not
 # `origin`), the classification, and the token statistics of every stage.
@@ -52,12 +64,12 @@ INSTRUCTION_COLUMNS = [
 def build_self_instruct_pipeline(
     llm_factory: Callable[[], LLM] = LlamaCppCompletionLLM,
     seeds: str | list[dict[str, Any]] | None = None,
-    num_instructions: int = 100,
-    num_prompts: int = 5,
+    num_instructions: int = NUM_INSTRUCTIONS,
+    num_prompts: int = NUM_PROMPTS,
     max_rounds: int | None = None,
     max_generated_tokens: int | None = None,
-    seed: int = 42,
-    threshold: float = 0.7,
+    seed: int = SEED,
+    threshold: float = SIMILARITY_THRESHOLD,
     paper_rules: bool = False,
     stage_llm_factories: Mapping[str, Callable[[], LLM]] | None = None,
     journal_dir: str | Path | None = None,
@@ -144,8 +156,8 @@ def build_self_instruct_pipeline(
     )
     with pipeline_class(name=name, cache_dir=cache_dir, **pipeline_kwargs) as pipeline:
         bootstrap = SelfInstructBootstrap(
-            name="bootstrap",
-            llm=make_llm("bootstrap"),
+            name=BOOTSTRAP,
+            llm=make_llm(BOOTSTRAP),
             num_instructions=num_instructions,
             num_prompts=num_prompts,
             max_rounds=max_rounds,
@@ -157,23 +169,23 @@ def build_self_instruct_pipeline(
             **seed_source,
         )
         classification = ClassificationIdentification(
-            name="classification_identification",
-            llm=make_llm("classification_identification"),
+            name=CLASSIFICATION,
+            llm=make_llm(CLASSIFICATION),
             add_raw_input=False,
         )
         instances = InstanceGeneration(
-            name="instance_generation",
-            llm=make_llm("instance_generation"),
+            name=INSTANCE_GENERATION,
+            llm=make_llm(INSTANCE_GENERATION),
             beyond_paper=not paper_rules,
             add_raw_input=False,
         )
         instance_filter = InstanceFilter(
-            name="instance_filter", seed=seed, beyond_paper=not paper_rules
+            name=INSTANCE_FILTER, seed=seed, beyond_paper=not paper_rules
         )
-        instructions = SelectColumns(name="instructions", columns=INSTRUCTION_COLUMNS)
-        flat = FlattenInstances(name="instances")
-        finetuning = FinetuningFormats(name="finetuning", seed=seed)
-        rejected = CollectRejected(name="rejected", sources=["bootstrap", "instance_filter"])
+        instructions = SelectColumns(name=INSTRUCTIONS_CONFIG, columns=INSTRUCTION_COLUMNS)
+        flat = FlattenInstances(name=INSTANCES_CONFIG)
+        finetuning = FinetuningFormats(name=FINETUNING_CONFIG, seed=seed)
+        rejected = CollectRejected(name=REJECTED_CONFIG, sources=[BOOTSTRAP, INSTANCE_FILTER])
 
         bootstrap >> classification >> instances >> [instructions, instance_filter]
         instance_filter >> [flat, finetuning, rejected]

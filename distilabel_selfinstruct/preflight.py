@@ -27,7 +27,7 @@ from distilabel_selfinstruct.steps.proposal import (
 )
 
 if TYPE_CHECKING:
-    from distilabel_selfinstruct.seeds import SeedTask
+    from distilabel_selfinstruct.seed_schema import SeedTask
 
 __all__ = ["PreflightError", "PromptTooLong", "check_llama_cpp", "check_server", "longest_prompt"]
 

@@ -5,7 +5,7 @@
     python pipelines/review.py pull --dataset my-review --output output/my-review
 
 `push` creates the review dataset (fields, questions, guidelines; see
-distilabel_selfinstruct.argilla) or updates the same records when run again. `pull` reads
+distilabel_selfinstruct.publishing.review) or updates the same records when run again. `pull` reads
 the submitted reviews, prints the paper's quality table and saves it (quality.json), the
 reviewed rows with corrections applied (a `datasets` dataset, `--push-to-hub` to publish
 it), and the accepted tasks as seed tasks for the next run
@@ -14,6 +14,7 @@ The server and key come from --api-url/--api-key or ARGILLA_API_URL/ARGILLA_API_
 """
 
 import argparse
+import dataclasses
 import sys
 import warnings
 from pathlib import Path
@@ -22,8 +23,10 @@ from pydantic.warnings import UnsupportedFieldAttributeWarning
 
 warnings.filterwarnings("ignore", category=UnsupportedFieldAttributeWarning)
 
-from distilabel_selfinstruct.argilla import (  # noqa: E402
+from distilabel_selfinstruct.constants import REVIEW_SAMPLE_SIZE, SEED  # noqa: E402
+from distilabel_selfinstruct.publishing.review import (  # noqa: E402
     ArgillaReviewError,
+    ReviewOptions,
     format_quality_table,
     pull_reviews,
     push_for_review,
@@ -32,19 +35,15 @@ from distilabel_selfinstruct.argilla import (  # noqa: E402
 )
 
 
-def push(dataset_dir: Path, name: str, workspace: str | None, sample: int, seed: int,
-         api_url: str | None, api_key: str | None) -> int:  # fmt: skip
+def push(dataset_dir: Path, options: ReviewOptions) -> int:
     """Pushes a saved dataset's instances for review; 2 on an Argilla error."""
     try:
-        count = push_for_review(
-            rows_from_saved(dataset_dir), name, workspace=workspace,
-            sample_size=sample or None, seed=seed, api_url=api_url, api_key=api_key,
-        )  # fmt: skip
+        count = push_for_review(rows_from_saved(dataset_dir), **dataclasses.asdict(options))
     except ArgillaReviewError as error:
         print(f"error: {error}; the dataset in {dataset_dir} is intact, push again to retry",
               file=sys.stderr)  # fmt: skip
         return 2
-    print(f"{count} records in Argilla dataset {name!r}")
+    print(f"{count} records in Argilla dataset {options.dataset_name!r}")
     return 0
 
 
@@ -62,11 +61,11 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument(
                 "--sample",
                 type=int,
-                default=200,
-                help="instances to push, a random sample; 0 for all (default: 200, as in the paper)",
+                default=REVIEW_SAMPLE_SIZE,
+                help="instances to push, a random sample; 0 for all (default: %(default)s, as in the paper)",
             )
             sub.add_argument(
-                "--seed", type=int, default=42, help="seed of the sample (default: 42)"
+                "--seed", type=int, default=SEED, help="seed of the sample (default: %(default)s)"
             )
         else:
             sub.add_argument(
@@ -90,8 +89,15 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.dataset_dir / "instances").is_dir():
             print(f"error: {args.dataset_dir} holds no Self-Instruct dataset", file=sys.stderr)
             return 2
-        return push(args.dataset_dir, args.dataset, args.workspace, args.sample, args.seed,
-                    args.api_url, args.api_key)  # fmt: skip
+        options = ReviewOptions(
+            dataset_name=args.dataset,
+            workspace=args.workspace,
+            sample_size=args.sample or None,
+            seed=args.seed,
+            api_url=args.api_url,
+            api_key=args.api_key,
+        )
+        return push(args.dataset_dir, options)
     try:
         result = pull_reviews(args.dataset, args.workspace, args.api_url, args.api_key)
     except ArgillaReviewError as error:

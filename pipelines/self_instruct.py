@@ -36,8 +36,18 @@ from distilabel_selfinstruct import (  # noqa: E402
     push_to_hub,
     write_report,
 )
-from distilabel_selfinstruct.argilla import ArgillaReviewError, connect  # noqa: E402
-from distilabel_selfinstruct.card import CARD_FOLDER, RUN_SUMMARY_FILE  # noqa: E402
+from distilabel_selfinstruct.constants import (  # noqa: E402
+    CARD_FOLDER,
+    CLASSIFICATION,
+    INSTANCE_GENERATION,
+    NUM_INSTRUCTIONS,
+    NUM_PROMPTS,
+    REVIEW_DATASET,
+    REVIEW_SAMPLE_SIZE,
+    RUN_SUMMARY_FILE,
+    SEED,
+    SIMILARITY_THRESHOLD,
+)
 from distilabel_selfinstruct.output_dir import (  # noqa: E402
     OutputDirError,
     RunLock,
@@ -52,6 +62,11 @@ from distilabel_selfinstruct.preflight import (  # noqa: E402
     check_server,
     longest_prompt,
 )
+from distilabel_selfinstruct.publishing.review import (  # noqa: E402
+    ArgillaReviewError,
+    ReviewOptions,
+    connect,
+)
 from distilabel_selfinstruct.supervisor import (  # noqa: E402
     DEFAULT_STALL_TIMEOUT,
     RunFailed,
@@ -61,9 +76,7 @@ from distilabel_selfinstruct.supervisor import (  # noqa: E402
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # pipelines/review.py
-from distilabel_selfinstruct.report import format_summary  # noqa: E402
-
-DEFAULT_NUM_INSTRUCTIONS = 100
+from distilabel_selfinstruct.publishing.statistics import format_summary  # noqa: E402
 
 
 class _HelpWithDefaults(argparse.RawDescriptionHelpFormatter):
@@ -86,11 +99,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     method.add_argument(
         "--num-instructions",
         type=int,
-        default=DEFAULT_NUM_INSTRUCTIONS,
+        default=NUM_INSTRUCTIONS,
         help="machine-made instructions to keep",
     )
     method.add_argument(
-        "--num-prompts", type=int, default=5, help="proposal prompts per bootstrap round"
+        "--num-prompts", type=int, default=NUM_PROMPTS, help="proposal prompts per bootstrap round"
     )
     method.add_argument("--max-rounds", type=int, help="stop the bootstrap after this many rounds")
     method.add_argument(
@@ -98,11 +111,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         help="stop the bootstrap once it generated this many tokens",
     )
-    method.add_argument("--threshold", type=float, default=0.7, help="ROUGE-L novelty threshold")
+    method.add_argument(
+        "--threshold", type=float, default=SIMILARITY_THRESHOLD, help="ROUGE-L novelty threshold"
+    )
     method.add_argument(
         "--seed",
         type=int,
-        default=42,
+        default=SEED,
         help="seed of prompt sampling and, where the backend allows, of generation",
     )
     model = parser.add_argument_group("model (default: the embedded model)")
@@ -180,16 +195,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="push instances for human review once the dataset is saved (see pipelines/review.py)",
     )
-    review.add_argument(
-        "--argilla-dataset", default="self-instruct-review", help="the Argilla dataset"
-    )
+    review.add_argument("--argilla-dataset", default=REVIEW_DATASET, help="the Argilla dataset")
     review.add_argument(
         "--argilla-workspace", help="the Argilla workspace (default: the first one)"
     )
     review.add_argument(
         "--argilla-sample",
         type=int,
-        default=200,
+        default=REVIEW_SAMPLE_SIZE,
         help="instances to push, a random sample; 0 for all",
     )
     review.add_argument("--argilla-api-url", help="the Argilla server (default: ARGILLA_API_URL)")
@@ -207,10 +220,7 @@ _PATH_OPTIONS = {"--seeds", "--model-path", "--instance-model-path", "--classifi
 _FLAGS = {"--restart", "--overwrite", "--ray", "--report", "--private", "--argilla",
           "--paper-rules"}  # fmt: skip
 # The stages that can have their own model, and their options' prefix.
-_STAGE_PREFIXES = {
-    "instance_generation": "instance",
-    "classification_identification": "classification",
-}
+_STAGE_PREFIXES = {INSTANCE_GENERATION: "instance", CLASSIFICATION: "classification"}
 
 
 def run_info(args: argparse.Namespace, argv: list[str]) -> dict:
@@ -409,7 +419,7 @@ def run_supervised(args: argparse.Namespace, argv: list[str], work: Path, lock: 
                 "cache_dir": str((work / "cache").resolve()),
                 "ray": args.ray, "ray_address": args.ray_address},
         output=str(partial),
-        finalize="distilabel_selfinstruct.report:save_run_summary",
+        finalize="distilabel_selfinstruct.publishing.statistics:save_run_summary",
         finalize_kwargs={"run": run_info(args, argv),
                          "local_paths": {str(work.resolve()): "<work-dir>"}},
         journal_dir=str(work / "journal"),
@@ -436,6 +446,18 @@ def check_complete(partial: Path, args: argparse.Namespace) -> dict:
         f"the model gave nothing usable: after {summary['rounds']} rounds {kept} of"
         f" {args.num_instructions} instructions were kept and the last rounds kept none"
         f" (rejected: {rejections or 'nothing parsed'}); {advice}"
+    )
+
+
+def review_options(args: argparse.Namespace) -> ReviewOptions:
+    """The Argilla review the options ask for (`--argilla-*`)."""
+    return ReviewOptions(
+        dataset_name=args.argilla_dataset,
+        workspace=args.argilla_workspace,
+        sample_size=args.argilla_sample or None,
+        seed=args.seed,
+        api_url=args.argilla_api_url,
+        api_key=args.argilla_api_key,
     )
 
 
@@ -487,10 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.argilla:
         from review import push as push_for_review
 
-        status = max(status, push_for_review(
-            output, args.argilla_dataset, args.argilla_workspace, args.argilla_sample,
-            args.seed, args.argilla_api_url, args.argilla_api_key,
-        ))  # fmt: skip
+        status = max(status, push_for_review(output, review_options(args)))
     return status
 
 

@@ -16,7 +16,7 @@ from distilabel.pipeline import Pipeline
 from distilabel.steps import LoadDataFromDicts
 
 from distilabel_selfinstruct import SelfInstructToArgilla, load_seed_tasks
-from distilabel_selfinstruct.argilla import (
+from distilabel_selfinstruct.publishing.review import (
     QUESTIONS,
     ArgillaReviewError,
     push_for_review,

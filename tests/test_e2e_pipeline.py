@@ -8,7 +8,7 @@ import pytest
 from distilabel.pipeline import Pipeline
 
 from distilabel_selfinstruct import CONFIGS, build_self_instruct_pipeline
-from distilabel_selfinstruct.report import summarize_run
+from distilabel_selfinstruct.publishing.statistics import summarize_run
 
 pytestmark = pytest.mark.e2e
 

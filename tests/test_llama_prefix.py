@@ -3,7 +3,7 @@
 import pytest
 
 from distilabel_selfinstruct import LlamaCppCompletionLLM
-from distilabel_selfinstruct._llama_prefix import PrefixReuse, fixed_prefix
+from distilabel_selfinstruct.llms.llama_prefix import PrefixReuse, fixed_prefix
 from distilabel_selfinstruct.prompts import render_prompt
 
 from .conftest import in_child

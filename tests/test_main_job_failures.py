@@ -20,7 +20,7 @@ from datasets import load_from_disk
 from distilabel.pipeline import Pipeline as DistilabelPipeline
 
 from distilabel_selfinstruct import CONFIGS, RunLock
-from distilabel_selfinstruct.card import CARD_FOLDER, RUN_SUMMARY_FILE
+from distilabel_selfinstruct.constants import CARD_FOLDER, RUN_SUMMARY_FILE
 
 from .conftest import REPO
 from .openai_server import ScriptedServer

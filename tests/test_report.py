@@ -6,13 +6,13 @@ import pytest
 from datasets import Dataset, DatasetDict
 from distilabel.distiset import Distiset
 
-from distilabel_selfinstruct.figures import (
+from distilabel_selfinstruct.publishing.figures import (
     plot_lengths,
     plot_similarity_to_seeds,
     plot_verbs,
     similarity_to_seeds,
 )
-from distilabel_selfinstruct.report import (
+from distilabel_selfinstruct.publishing.statistics import (
     dataset_statistics,
     leading_verb_object,
     verb_object_counts,

@@ -4,7 +4,7 @@ import datasets
 import pytest
 
 from distilabel_selfinstruct import LoadSeedTasks, SeedTaskError, load_seed_tasks
-from distilabel_selfinstruct.seeds import default_seed_tasks_path, seed_tasks_digest
+from distilabel_selfinstruct.seed_schema import default_seed_tasks_path, seed_tasks_digest
 
 
 def write_lines(path, lines):

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from rouge_score import rouge_scorer
 
 from distilabel_selfinstruct import RougeLIndex
-from distilabel_selfinstruct.similarity import rouge_l_fmeasure, tokenize
+from distilabel_selfinstruct.rouge_index import rouge_l_fmeasure, tokenize
 
 from .conftest import read_jsonl
 

@@ -9,10 +9,10 @@ from distilabel_selfinstruct.steps.exports import (
 )
 from distilabel_selfinstruct.steps.filters import InstanceFilter, InstructionFilter
 from distilabel_selfinstruct.steps.instances import InstanceGeneration
+from distilabel_selfinstruct.steps.load_seeds import LoadSeedTasks
 from distilabel_selfinstruct.steps.proposal import InstructionProposal
 from distilabel_selfinstruct.steps.review import SelfInstructToArgilla
-from distilabel_selfinstruct.steps.seeds import LoadSeedTasks
-from distilabel_selfinstruct.steps.similarity import RougeSimilarityFilter
+from distilabel_selfinstruct.steps.similarity_filter import RougeSimilarityFilter
 
 __all__ = [
     "ClassificationIdentification",

@@ -5,22 +5,18 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from distilabel.constants import DISTILABEL_METADATA_KEY
-from distilabel.steps.base import _Step
-from distilabel.steps.tasks.base import _Task, normalize_statistics
 from pydantic import PrivateAttr
 
-from distilabel_selfinstruct._compat import adopt_pipeline
-from distilabel_selfinstruct.llms import prompt_as_llm_input
+from distilabel_selfinstruct._compat import PerGenerationTask, StepBase, adopt_pipeline, step_logger
+from distilabel_selfinstruct.constants import REJECTED_ARTIFACT
+from distilabel_selfinstruct.llms.journaled import prompt_as_llm_input
 from distilabel_selfinstruct.prompts import render_prompt
 
 if TYPE_CHECKING:
-    from distilabel.typing import FormattedInput, GenerateOutput
-
-REJECTED_ARTIFACT = "rejected"
+    from distilabel.typing import FormattedInput
 
 
-class PromptedTask(_Task):
+class PromptedTask(PerGenerationTask):
     """A task whose prompt is one of the package's templates, sent as raw text.
 
     Subclasses name their sampling defaults in `_default_generation_kwargs()`; they fill
@@ -28,14 +24,9 @@ class PromptedTask(_Task):
     in `pipeline.yaml`) and again at `load()` (runtime parameters replace the whole dict),
     limited to the keys the LLM's `generate` accepts.
 
-    distilabel replaces an input row's `distilabel_metadata` with the task's own; here the
-    earlier steps' entries (raw outputs, token statistics) are kept beside the new ones.
-
-    `format_output` can read `self._truncated`: whether the generation being parsed hit the
-    `max_new_tokens` limit (its output token count reached it).
+    Subclasses parse each generation in `parse_generation(output, input, truncated)` (see
+    `_compat.PerGenerationTask`); earlier steps' `distilabel_metadata` entries are kept.
     """
-
-    _truncated: bool = PrivateAttr(default=False)
 
     def _default_generation_kwargs(self) -> dict[str, Any]:
         return {}
@@ -59,37 +50,8 @@ class PromptedTask(_Task):
     def _prompt(self, template: str, **variables: Any) -> "FormattedInput":
         return prompt_as_llm_input(self.llm, render_prompt(template, **variables))
 
-    def _format_outputs(
-        self, outputs: "GenerateOutput", input: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        outputs = normalize_statistics(outputs)
-        limit = (self.llm.generation_kwargs or {}).get("max_new_tokens")
-        counts = (outputs.get("statistics") or {}).get("output_tokens") or []
-        formatted = []
-        for index, generation in enumerate(outputs["generations"]):
-            single: dict[str, Any] = {
-                key: [value[index]] if isinstance(value, list) and len(value) > index else value
-                for key, value in outputs.items()
-                if key not in ("generations", "statistics")
-            }
-            single["generations"] = [generation]
-            single["statistics"] = {
-                key: [values[index]]
-                for key, values in (outputs.get("statistics") or {}).items()
-                if len(values) > index
-            }
-            self._truncated = bool(
-                limit is not None and index < len(counts) and counts[index] >= limit
-            )
-            formatted.extend(super()._format_outputs(single, input))
-        self._truncated = False
-        earlier = (input or {}).get(DISTILABEL_METADATA_KEY) or {}
-        for output in formatted:
-            output[DISTILABEL_METADATA_KEY] = {**earlier, **output.get(DISTILABEL_METADATA_KEY, {})}
-        return formatted
 
-
-class RejectionLog(_Step):
+class RejectionLog(StepBase):
     """Keeps what a filter drops: counts per rule, and every rejected row as a JSONL
     artifact (`artifacts/<step>/rejected/rejected.jsonl`, counts in its `metadata.json`)
     when the step runs in a pipeline. The pipeline it joins gets the fix for distilabel's
@@ -126,7 +88,7 @@ class RejectionLog(_Step):
             return
         self._rejection_counts.update(record["rejected_by"] for record in records)
         if not complete:
-            self._logger.info(
+            step_logger(self).info(
                 f"{self.name}: rejected {len(records)} in this batch; so far "
                 + ", ".join(f"{rule}={n}" for rule, n in sorted(self._rejection_counts.items()))
             )

@@ -11,19 +11,25 @@ from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.steps.tasks.base import GeneratorTask
 from pydantic import Field, PrivateAttr
 
-from distilabel_selfinstruct.similarity import RougeLIndex
+from distilabel_selfinstruct._compat import step_logger
+from distilabel_selfinstruct.constants import (
+    NUM_INSTRUCTIONS,
+    NUM_PROMPTS,
+    SEED,
+    SEED_TASKS_ARTIFACT,
+)
+from distilabel_selfinstruct.rouge_index import RougeLIndex
 from distilabel_selfinstruct.steps._base import RejectionLog
 from distilabel_selfinstruct.steps.filters import InstructionRules
+from distilabel_selfinstruct.steps.load_seeds import SeedSource
 from distilabel_selfinstruct.steps.proposal import PROPOSAL_COLUMNS, ProposalPrompting
-from distilabel_selfinstruct.steps.seeds import SeedSource
-from distilabel_selfinstruct.steps.similarity import NoveltyOptions
+from distilabel_selfinstruct.steps.similarity_filter import NoveltyOptions
 
 if TYPE_CHECKING:
     from distilabel.typing import GeneratorStepOutput, StepColumns
 
-__all__ = ["BOOTSTRAP_COLUMNS", "SEED_TASKS_ARTIFACT", "SelfInstructBootstrap"]
+__all__ = ["BOOTSTRAP_COLUMNS", "SelfInstructBootstrap"]
 
-SEED_TASKS_ARTIFACT = "seed_tasks"
 
 # A proposed instruction's columns, with its round and its closest pool instruction.
 BOOTSTRAP_COLUMNS = (
@@ -98,9 +104,11 @@ class SelfInstructBootstrap(
     """
 
     num_instructions: RuntimeParameter[int] = Field(
-        default=100, description="Machine-made instructions to keep."
+        default=NUM_INSTRUCTIONS, description="Machine-made instructions to keep."
     )
-    num_prompts: RuntimeParameter[int] = Field(default=5, description="Proposal prompts per round.")
+    num_prompts: RuntimeParameter[int] = Field(
+        default=NUM_PROMPTS, description="Proposal prompts per round."
+    )
     max_rounds: RuntimeParameter[int] | None = Field(
         default=None, description="Stop after this many rounds."
     )
@@ -110,7 +118,7 @@ class SelfInstructBootstrap(
     max_stalled_rounds: RuntimeParameter[int] = Field(
         default=20, description="Stop after this many rounds in a row that keep nothing."
     )
-    seed: RuntimeParameter[int] = Field(default=42, description="Seed of the prompt sampling.")
+    seed: RuntimeParameter[int] = Field(default=SEED, description="Seed of the prompt sampling.")
 
     _totals: dict[str, Any] = PrivateAttr(default_factory=dict)
 
@@ -160,7 +168,7 @@ class SelfInstructBootstrap(
         try:
             yield from self._rounds(offset)
         except Exception as error:
-            self._logger.error(f"Step '{self.name}' failed: {type(error).__name__}: {error}")
+            step_logger(self).error(f"Step '{self.name}' failed: {type(error).__name__}: {error}")
             raise
 
     def _rounds(self, offset: int) -> "GeneratorStepOutput":
@@ -200,7 +208,7 @@ class SelfInstructBootstrap(
         self._totals = {"rounds": rounds, "kept": kept_total, "stop_reason": stop, **totals}
         self._record_rejections(rejected, complete=True, metadata=self._totals)
         self._save_seed_tasks()
-        self._logger.info(
+        step_logger(self).info(
             f"{self.name}: stopped ({stop}) after {rounds} round(s):"
             f" {kept_total} instructions kept, {len(rejected)} rejected"
         )
@@ -254,7 +262,7 @@ class SelfInstructBootstrap(
             if 0 < kept < self.num_instructions
             else "-"
         )
-        self._logger.info(
+        step_logger(self).info(
             f"{self.name}: round {rounds} | pool {pool} | kept {kept}/{self.num_instructions}"
             f" | rejected {len(rejected)} ({rules}) | tokens in {totals['input_tokens']:,}"
             f" out {totals['output_tokens']:,} | {totals['output_tokens'] / elapsed:.0f} tok/s"

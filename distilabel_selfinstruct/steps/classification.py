@@ -12,6 +12,7 @@ from distilabel.steps.base import StepInput
 from distilabel.steps.tasks.base import Task
 from pydantic import Field, PrivateAttr
 
+from distilabel_selfinstruct._compat import step_logger
 from distilabel_selfinstruct.prompts import render_prompt
 from distilabel_selfinstruct.steps._base import PromptedTask
 
@@ -172,7 +173,7 @@ class ClassificationIdentification(PromptedTask, Task):
             positives = calibration["classification"]
             ratios = self.likelihood_ratios(positives + calibration["not_classification"])
             self._threshold = best_threshold(ratios[: len(positives)], ratios[len(positives) :])
-            self._logger.info(f"{self.name}: likelihood-ratio threshold {self._threshold:.3f}")
+            step_logger(self).info(f"{self.name}: likelihood-ratio threshold {self._threshold:.3f}")
         return self._threshold
 
     def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
@@ -199,8 +200,8 @@ class ClassificationIdentification(PromptedTask, Task):
             "classification_identification", instruction=input["instruction"].strip()
         )
 
-    def format_output(
-        self, output: str | None, input: dict[str, Any] | None = None
+    def parse_generation(
+        self, output: str | None, input: dict[str, Any] | None, truncated: bool
     ) -> dict[str, Any]:
         if self._uses_likelihood() and output is not None:
             return {

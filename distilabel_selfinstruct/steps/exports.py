@@ -9,13 +9,14 @@ from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.steps.base import GlobalStep, Step, StepInput
 from pydantic import Field
 
+from distilabel_selfinstruct._compat import step_logger
+from distilabel_selfinstruct.constants import REJECTED_ARTIFACT, SEED
 from distilabel_selfinstruct.formats import (
     END_OF_TEXT,
     to_alpaca,
     to_messages,
     to_prompt_completion,
 )
-from distilabel_selfinstruct.steps._base import REJECTED_ARTIFACT
 
 if TYPE_CHECKING:
     from distilabel.typing import StepColumns, StepOutput
@@ -156,7 +157,7 @@ class FinetuningFormats(GlobalStep):
         ```
     """
 
-    seed: RuntimeParameter[int] = Field(default=42, description="Seed of the layout draws.")
+    seed: RuntimeParameter[int] = Field(default=SEED, description="Seed of the layout draws.")
     end_of_text: str = END_OF_TEXT
 
     @property
@@ -255,7 +256,7 @@ class CollectRejected(GlobalStep):
                 continue
             with path.open(encoding="utf-8") as handle:
                 rows += [_rejected_row(json.loads(line)) for line in handle]
-        self._logger.info(
+        step_logger(self).info(
             f"{self.name}: {len(rows)} rejections from {', '.join(self.sources or [])}"
         )
         yield rows

@@ -10,6 +10,8 @@ from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.steps.base import Step, StepInput
 from pydantic import BaseModel, Field
 
+from distilabel_selfinstruct._compat import step_logger
+from distilabel_selfinstruct.constants import MAX_INSTANCES_PER_TASK, SEED
 from distilabel_selfinstruct.prompts import render_prompt
 from distilabel_selfinstruct.quality_rules import WorkedExamples, instruction_problem, repeats_input
 from distilabel_selfinstruct.steps._base import RejectionLog
@@ -180,10 +182,10 @@ class InstanceFilter(RejectionLog, Step):
     """
 
     max_instances: RuntimeParameter[int] = Field(
-        default=5, description="Most instances kept per task (random sample)."
+        default=MAX_INSTANCES_PER_TASK, description="Most instances kept per task (random sample)."
     )
     seed: RuntimeParameter[int] = Field(
-        default=42, description="Seed of the sample (combined with the instruction)."
+        default=SEED, description="Seed of the sample (combined with the instruction)."
     )
     beyond_paper: RuntimeParameter[bool] = Field(
         default=True,
@@ -266,7 +268,7 @@ class InstanceFilter(RejectionLog, Step):
                 record = {key: value for key, value in row.items() if key != "distilabel_metadata"}
                 rejected.append(self._rejected_record(record, "no_valid_instances", ""))
         self._record_rejections(rejected)
-        self._logger.info(
+        step_logger(self).info(
             f"{self.name}: {len(kept_rows)}/{len(inputs)} tasks kept,"
             f" {sum(len(row['instances']) for row in kept_rows)} instances"
         )

@@ -8,6 +8,8 @@ from distilabel.steps.base import StepInput
 from distilabel.steps.tasks.base import Task
 from pydantic import Field
 
+from distilabel_selfinstruct._compat import step_logger
+from distilabel_selfinstruct.constants import MAX_INSTANCES_PER_TASK
 from distilabel_selfinstruct.steps._base import PromptedTask
 from distilabel_selfinstruct.steps.filters import instance_rejection
 
@@ -167,7 +169,7 @@ class InstanceGeneration(PromptedTask, Task):
     """
 
     max_instances: RuntimeParameter[int] = Field(
-        default=5, description="The most instances asked for per task."
+        default=MAX_INSTANCES_PER_TASK, description="The most instances asked for per task."
     )
     beyond_paper: RuntimeParameter[bool] = Field(
         default=True,
@@ -216,7 +218,7 @@ class InstanceGeneration(PromptedTask, Task):
             for index, output in zip(empty, outputs, strict=True):
                 [formatted] = self._format_outputs(output, inputs[index])
                 rows[index] = {**rows[index], **formatted}
-            self._logger.info(
+            step_logger(self).info(
                 f"{self.name}: attempt {attempt + 1} for {len(empty)} task(s) without a usable"
                 f" instance; {sum(not _usable(rows[i]['instances']) for i in empty)} still without"
             )
@@ -228,12 +230,12 @@ class InstanceGeneration(PromptedTask, Task):
         )
         return self._prompt(template, instruction=input["instruction"].strip())
 
-    def format_output(
-        self, output: str | None, input: dict[str, Any] | None = None
+    def parse_generation(
+        self, output: str | None, input: dict[str, Any] | None, truncated: bool
     ) -> dict[str, Any]:
         if (input or {}).get("is_classification"):
-            return {"instances": parse_output_first(output, truncated=self._truncated)}
+            return {"instances": parse_output_first(output, truncated=truncated)}
         instances = parse_input_first(
-            output, truncated=self._truncated, unmarked_outputs=self.beyond_paper
+            output, truncated=truncated, unmarked_outputs=self.beyond_paper
         )
         return {"instances": instances}

@@ -11,6 +11,8 @@ from distilabel.steps.base import StepInput
 from distilabel.steps.tasks.base import GlobalTask
 from pydantic import Field
 
+from distilabel_selfinstruct._compat import step_logger
+from distilabel_selfinstruct.constants import NUM_PROMPTS, SEED
 from distilabel_selfinstruct.steps._base import PromptedTask
 
 if TYPE_CHECKING:
@@ -73,15 +75,19 @@ def sample_prompt_tasks(
         rng: the random generator (seed it for reproducible prompts).
         num_tasks: tasks per prompt (the paper: 8).
         num_machine: machine-made tasks per prompt once there are that many (the paper: 2).
-        classification_only: sample only tasks whose `is_classification` is true.
+        classification_only: the classification variant: human seeds only when their
+            `is_classification` is true; machine-made tasks unless it is false (in a
+            classification-only bootstrap they were all proposed as classification tasks
+            and carry no label yet, as in the paper's own code).
 
     Raises:
         ValueError: when the pool has no human seed task to sample.
     """
-    if classification_only:
-        pool = [row for row in pool if row.get("is_classification") is True]
     human = [row for row in pool if row.get("origin", SEED_ORIGIN) != MACHINE_ORIGIN]
     machine = [row for row in pool if row.get("origin") == MACHINE_ORIGIN]
+    if classification_only:
+        human = [row for row in human if row.get("is_classification") is True]
+        machine = [row for row in machine if row.get("is_classification") is not False]
     if not human:
         kind = "classification seed" if classification_only else "seed"
         raise ValueError(f"the pool holds no {kind} task to build a proposal prompt from")
@@ -170,16 +176,16 @@ class ProposalPrompting(PromptedTask):
             classification_only=self.classification_only,
         )
 
-    def format_output(
-        self, output: str | None, input: dict[str, Any] | None = None
+    def parse_generation(
+        self, output: str | None, input: dict[str, Any] | None, truncated: bool
     ) -> dict[str, Any]:
         next_number = len(input["prompt_tasks"]) + 1 if input else self.num_prompt_tasks + 1
         return {
             "instructions": parse_proposed_instructions(
-                output, next_number, self.stop_number, truncated=self._truncated
+                output, next_number, self.stop_number, truncated=truncated
             ),
             "raw_generation": output,
-            "truncated": self._truncated,
+            "truncated": truncated,
         }
 
     def _propose(
@@ -279,8 +285,8 @@ class InstructionProposal(ProposalPrompting, GlobalTask):
         ```
     """
 
-    num_prompts: RuntimeParameter[int] = Field(default=5, description="Prompts per call.")
-    seed: RuntimeParameter[int] = Field(default=42, description="Seed of the prompt sampling.")
+    num_prompts: RuntimeParameter[int] = Field(default=NUM_PROMPTS, description="Prompts per call.")
+    seed: RuntimeParameter[int] = Field(default=SEED, description="Seed of the prompt sampling.")
 
     @property
     def inputs(self) -> "StepColumns":
@@ -292,7 +298,7 @@ class InstructionProposal(ProposalPrompting, GlobalTask):
 
     def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
         rows, counts = self._propose(inputs, random.Random(self.seed), self.num_prompts, self.name)
-        self._logger.info(
+        step_logger(self).info(
             f"{self.name}: {len(rows)} instructions from {counts['prompts']} prompt(s)"
             f" ({counts.get('truncated', 0)} generation(s) cut by the token limit lost their"
             " last item)"

@@ -1,13 +1,15 @@
 """Human review: push instances to Argilla from inside a pipeline."""
 
-import os
 from typing import TYPE_CHECKING
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
+from distilabel.steps.argilla.base import ArgillaBase
 from distilabel.steps.base import GlobalStep, StepInput
-from pydantic import Field, SecretStr
+from pydantic import Field
 
-from distilabel_selfinstruct.argilla import push_for_review
+from distilabel_selfinstruct._compat import step_logger
+from distilabel_selfinstruct.constants import REVIEW_DATASET, REVIEW_SAMPLE_SIZE, SEED
+from distilabel_selfinstruct.publishing.review import push_for_review
 
 if TYPE_CHECKING:
     from distilabel.typing import StepColumns, StepOutput
@@ -15,26 +17,22 @@ if TYPE_CHECKING:
 __all__ = ["SelfInstructToArgilla"]
 
 
-def _secret_from_env() -> SecretStr | None:
-    value = os.getenv("ARGILLA_API_KEY")
-    return SecretStr(value) if value else None
-
-
-class SelfInstructToArgilla(GlobalStep):
+class SelfInstructToArgilla(ArgillaBase, GlobalStep):
     """Pushes instances to an Argilla dataset for the paper's human review (see
-    `distilabel_selfinstruct.argilla`): fields instruction, input, output; metadata
+    `distilabel_selfinstruct.publishing.review`): fields instruction, input, output; metadata
     is_classification, round, most_similar_score; questions valid instruction, input
     appropriate, output acceptable, the A-D rating, and a corrected output.
 
-    A `GlobalStep`, so that the sample of `sample_size` records is drawn from every row.
+    Built on distilabel's `ArgillaBase` (its connection options and their checks at
+    `load()`: `api_url` and `api_key` from `ARGILLA_API_URL` and `ARGILLA_API_KEY`, the key
+    kept out of `pipeline.yaml`), and a `GlobalStep`, so that the sample of `sample_size` records is drawn from every row.
     Record ids are stable: running the pipeline again updates the same records. Rows pass
     through unchanged. An Argilla error stops the pipeline (as in any `GlobalStep`); the
     main job pushes after it saved the dataset instead, so that nothing is lost.
 
     Runtime parameters:
         - `dataset_name`, `dataset_workspace` (`None`: the first workspace).
-        - `api_url`, `api_key`: default to `ARGILLA_API_URL` and `ARGILLA_API_KEY`; the key is
-          kept out of `pipeline.yaml` and of the cache signature.
+        - `api_url`, `api_key` (see `ArgillaBase`).
         - `sample_size`: records to push, a random sample (`None`: all); `seed`.
 
     Input columns:
@@ -52,33 +50,17 @@ class SelfInstructToArgilla(GlobalStep):
     """
 
     dataset_name: RuntimeParameter[str] = Field(
-        default="self-instruct-review", description="The Argilla dataset."
-    )
-    dataset_workspace: RuntimeParameter[str] | None = Field(
-        default=None, description="The workspace (None: the first one)."
-    )
-    api_url: RuntimeParameter[str] | None = Field(
-        default_factory=lambda: os.getenv("ARGILLA_API_URL"),
-        description="The Argilla server (default: ARGILLA_API_URL).",
-    )
-    api_key: RuntimeParameter[SecretStr] | None = Field(
-        default_factory=_secret_from_env,
-        exclude=True,
-        description="The API key (default: ARGILLA_API_KEY).",
+        default=REVIEW_DATASET, description="The name of the dataset in Argilla."
     )
     sample_size: RuntimeParameter[int] | None = Field(
-        default=200, description="Records to push, sampled at random (None: all)."
+        default=REVIEW_SAMPLE_SIZE, description="Records to push, sampled at random (None: all)."
     )
-    seed: RuntimeParameter[int] = Field(default=42, description="Seed of the sample.")
+    seed: RuntimeParameter[int] = Field(default=SEED, description="Seed of the sample.")
 
     @property
     def inputs(self) -> "StepColumns":
         return {"instruction": True, "instances": True, "id": False, "round": False,
                 "is_classification": False, "most_similar_score": False}  # fmt: skip
-
-    @property
-    def outputs(self) -> "StepColumns":
-        return []
 
     def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
         pushed = push_for_review(
@@ -90,5 +72,7 @@ class SelfInstructToArgilla(GlobalStep):
             api_url=self.api_url,
             api_key=self.api_key.get_secret_value() if self.api_key else None,
         )
-        self._logger.info(f"{self.name}: {pushed} records in Argilla dataset {self.dataset_name!r}")
+        step_logger(self).info(
+            f"{self.name}: {pushed} records in Argilla dataset {self.dataset_name!r}"
+        )
         yield inputs

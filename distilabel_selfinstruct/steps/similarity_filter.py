@@ -7,7 +7,9 @@ from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.steps.base import GlobalStep, StepInput
 from pydantic import BaseModel, Field
 
-from distilabel_selfinstruct.similarity import RougeLIndex, TokenizerName
+from distilabel_selfinstruct._compat import step_logger
+from distilabel_selfinstruct.constants import SIMILARITY_THRESHOLD
+from distilabel_selfinstruct.rouge_index import RougeLIndex, TokenizerName
 from distilabel_selfinstruct.steps._base import RejectionLog
 from distilabel_selfinstruct.steps.proposal import SEED_ORIGIN
 
@@ -25,7 +27,8 @@ class NoveltyOptions(BaseModel):
     """
 
     threshold: RuntimeParameter[float] = Field(
-        default=0.7, description="Highest ROUGE-L F1 with the pool that an instruction may have."
+        default=SIMILARITY_THRESHOLD,
+        description="Highest ROUGE-L F1 with the pool that an instruction may have.",
     )
     tokenizer: RuntimeParameter[TokenizerName] = Field(
         default="rouge_score", description="'rouge_score' (the paper's) or 'unicode'."
@@ -103,12 +106,12 @@ class RougeSimilarityFilter(NoveltyOptions, RejectionLog, GlobalStep):
                 detail = self._novelty_detail(score, similar)
                 rejected.append(self._rejected_record(scored, "rouge_similarity", detail))
             if number % _PROGRESS_EVERY == 0:
-                self._logger.info(
+                step_logger(self).info(
                     f"{self.name}: {number}/{len(candidates)} judged, {len(kept)} kept,"
                     f" pool {len(index)}"
                 )
         self._record_rejections(rejected)
-        self._logger.info(
+        step_logger(self).info(
             f"{self.name}: kept {len(kept)} of {len(candidates)} (pool of {len(seeds)} seeds)"
         )
         yield kept

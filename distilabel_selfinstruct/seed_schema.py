@@ -296,7 +296,7 @@ def load_seed_tasks(
         >>> load_seed_tasks([{"instruction": "Say hi.", "instances": [], "is_classification": False}])
         Traceback (most recent call last):
         ...
-        distilabel_selfinstruct.seeds.SeedTaskError: seed tasks from a list of 1 item(s): item 0, field 'instances': empty: give at least one {input, output} example
+        distilabel_selfinstruct.seed_schema.SeedTaskError: seed tasks from a list of 1 item(s): item 0, field 'instances': empty: give at least one {input, output} example
     """
     if source is None:
         source = default_seed_tasks_path()

@@ -1,6 +1,6 @@
-"""What a Self-Instruct run produced and what it cost: the end-of-run summary, the paper's
-Table 1 for the dataset, its figures (similarity to the seeds, lengths, leading verbs and
-their objects) and the dataset card.
+"""The statistics of a Self-Instruct dataset: what a run produced and what it cost (the
+end-of-run summary), the paper's Table 1, and the leading verbs of its instructions with
+their objects (the paper's Figure 2).
 """
 
 from __future__ import annotations
@@ -11,6 +11,18 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from distilabel_selfinstruct.constants import (
+    BOOTSTRAP,
+    CARD_FOLDER,
+    CLASSIFICATION,
+    INSTANCE_GENERATION,
+    INSTANCES_CONFIG,
+    INSTRUCTIONS_CONFIG,
+    REJECTED_ARTIFACT,
+    REJECTED_CONFIG,
+    RUN_SUMMARY_FILE,
+)
 
 if TYPE_CHECKING:
     from distilabel.distiset import Distiset
@@ -24,7 +36,7 @@ __all__ = [
     "verb_object_counts",
 ]
 
-_GENERATING_STEPS = ("classification_identification", "instance_generation")
+_GENERATING_STEPS = (CLASSIFICATION, INSTANCE_GENERATION)
 
 
 def _rows(distiset: Distiset, config: str) -> list[dict[str, Any]]:
@@ -36,7 +48,7 @@ def _rows(distiset: Distiset, config: str) -> list[dict[str, Any]]:
 def _bootstrap_totals(distiset: Distiset) -> dict[str, Any]:
     if distiset.artifacts_path is None:
         return {}
-    path = distiset.artifacts_path / "bootstrap" / "rejected" / "metadata.json"
+    path = distiset.artifacts_path / BOOTSTRAP / REJECTED_ARTIFACT / "metadata.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
@@ -62,11 +74,11 @@ def summarize_run(distiset: Distiset, wall_time: float | None = None) -> dict[st
         `step:rule`), `rounds`, `stop_reason`, `tokens_in`, `tokens_out` (and per step),
         `kept_per_1k_generated_tokens`, `wall_time_s`.
     """
-    instructions = _rows(distiset, "instructions")
-    rejected = _rows(distiset, "rejected")
+    instructions = _rows(distiset, INSTRUCTIONS_CONFIG)
+    rejected = _rows(distiset, REJECTED_CONFIG)
     bootstrap = _bootstrap_totals(distiset)
     tokens = {
-        "bootstrap": (int(bootstrap.get("input_tokens", 0)), int(bootstrap.get("output_tokens", 0)))
+        BOOTSTRAP: (int(bootstrap.get("input_tokens", 0)), int(bootstrap.get("output_tokens", 0)))
     }
     for step in _GENERATING_STEPS:
         tokens[step] = _token_sums(instructions, step)
@@ -106,7 +118,6 @@ def save_run_summary(
     `finalize` step.
     """
     from distilabel_selfinstruct import __version__
-    from distilabel_selfinstruct.card import CARD_FOLDER, RUN_SUMMARY_FILE
     from distilabel_selfinstruct.output_dir import make_portable
 
     summary = summarize_run(distiset, wall_time=wall_time)
@@ -131,8 +142,8 @@ def dataset_statistics(distiset: Distiset) -> dict[str, Any]:
     instances (with empty input), and average lengths in words (whitespace split) of
     instructions, non-empty inputs and outputs.
     """
-    instructions = _rows(distiset, "instructions")
-    instances = _rows(distiset, "instances")
+    instructions = _rows(distiset, INSTRUCTIONS_CONFIG)
+    instances = _rows(distiset, INSTANCES_CONFIG)
     classification = sum(row.get("is_classification") is True for row in instructions)
     inputs = [_words(row["input"]) for row in instances if (row.get("input") or "").strip()]
     return {

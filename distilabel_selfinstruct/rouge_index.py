@@ -42,6 +42,8 @@ import numpy as np
 import regex
 from rouge_score.tokenize import tokenize as _rouge_score_tokenize
 
+from distilabel_selfinstruct.constants import SIMILARITY_THRESHOLD
+
 __all__ = ["RougeLIndex", "TokenizerName", "rouge_l_fmeasure", "tokenize"]
 
 TokenizerName = Literal["rouge_score", "unicode"]
@@ -160,7 +162,7 @@ class RougeLIndex:
         tokenizer: `"rouge_score"` (the paper's) or `"unicode"` (any script).
 
     Examples:
-        >>> from distilabel_selfinstruct.similarity import RougeLIndex
+        >>> from distilabel_selfinstruct.rouge_index import RougeLIndex
         >>> index = RougeLIndex(["Tell me a joke.", "Summarize the article in one sentence."])
         >>> index.most_similar("Tell me a funny joke.")
         (0.888888888888889, 0)
@@ -174,7 +176,7 @@ class RougeLIndex:
     def __init__(
         self,
         texts: Iterable[str] = (),
-        threshold: float = 0.7,
+        threshold: float = SIMILARITY_THRESHOLD,
         tokenizer: TokenizerName = "rouge_score",
     ) -> None:
         if tokenizer not in _TOKENIZERS:

@@ -1,4 +1,6 @@
-"""The dataset card: how the data was made, the paper's statistics, rejections, figures."""
+"""The dataset card (`README.md`): how the data was made, the paper's statistics,
+rejections and figures, with a YAML header the Hub reads.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +9,42 @@ import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from huggingface_hub import DatasetCard, DatasetCardData
-
-from distilabel_selfinstruct.figures import (
+from distilabel_selfinstruct.constants import (
+    BOOTSTRAP,
+    CARD_FOLDER,
+    FINETUNING_CONFIG,
+    INSTANCES_CONFIG,
+    INSTRUCTIONS_CONFIG,
+    LLM_STAGES,
+    REJECTED_CONFIG,
+    RUN_SUMMARY_FILE,
+    SEED_TASKS_ARTIFACT,
+    SIMILARITY_THRESHOLD,
+)
+from distilabel_selfinstruct.llms.llama_cpp import EMBEDDED_MODEL_NAME
+from distilabel_selfinstruct.publishing.figures import (
     FIGURES,
     plot_lengths,
     plot_similarity_to_seeds,
     plot_verbs,
     similarity_to_seeds,
 )
-from distilabel_selfinstruct.llms import EMBEDDED_MODEL_NAME
-from distilabel_selfinstruct.pipeline import LLM_STAGES
-from distilabel_selfinstruct.report import dataset_statistics, summarize_run, verb_object_counts
-from distilabel_selfinstruct.seeds import load_seed_tasks
+from distilabel_selfinstruct.publishing.statistics import (
+    dataset_statistics,
+    summarize_run,
+    verb_object_counts,
+)
+from distilabel_selfinstruct.seed_schema import SeedTask, load_seed_tasks
 
-__all__ = ["CARD_FOLDER", "CITATION", "RUN_SUMMARY_FILE", "card_metadata", "write_report"]
+if TYPE_CHECKING:
+    import jinja2
+    from datasets import Dataset
+    from distilabel.distiset import Distiset
+    from huggingface_hub import DatasetCardData
 
-# Beside distilabel's own pipeline.yaml: the dataset's top level holds only its configs, so
-# that `Distiset.load_from_disk` reads it back.
-CARD_FOLDER = "distiset_configs"
-RUN_SUMMARY_FILE = "run_summary.json"
+__all__ = ["CITATION", "card_metadata", "write_report"]
 
 CITATION = """@inproceedings{wang-etal-2023-self-instruct,
     title = "Self-Instruct: Aligning Language Models with Self-Generated Instructions",
@@ -46,7 +62,7 @@ _VERB_METHOD = (
     "Verbs and objects come from a rule, not a parser (no parser model can be installed "
     "without a download at run time): the first word of an imperative instruction is its "
     "verb, and the first later word that is not a determiner, pronoun, number or common "
-    "adjective is its object (`report.leading_verb_object`)."
+    "adjective is its object (`publishing.statistics.leading_verb_object`)."
 )
 
 _GEMMA_TERMS = "https://ai.google.dev/gemma/terms"
@@ -54,6 +70,8 @@ _GEMMA_TERMS = "https://ai.google.dev/gemma/terms"
 
 @cache
 def _template() -> jinja2.Template:
+    import jinja2
+
     source = resources.files("distilabel_selfinstruct") / "templates/dataset_card.md.jinja2"
     environment = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     return environment.from_string(source.read_text(encoding="utf-8"))
@@ -75,6 +93,8 @@ def card_metadata(model: str, instances: int, title: str) -> DatasetCardData:
     when it pushes the data): tags, task, language, size and, where known, the license of
     the model's outputs.
     """
+    from huggingface_hub import DatasetCardData
+
     license_fields = (
         {"license": "other", "license_name": "gemma-terms-of-use", "license_link": _GEMMA_TERMS}
         if _is_embedded(model)
@@ -110,13 +130,18 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
             pipeline = build_self_instruct_pipeline(num_instructions=3, num_prompts=2)
             pipeline.run(use_cache=False).save_to_disk("my-run", save_card=False)
             card = write_report("my-run")  # my-run/distiset_configs/README.md
-            print(card.read_text()[:400])
+            print(card.read_text().splitlines()[0])
+        ```
+
+        ```text
+        ---
         ```
     """
     from distilabel.distiset import Distiset
+    from huggingface_hub import DatasetCard
 
     root = Path(dataset_dir)
-    if not (root / "instructions").is_dir():
+    if not (root / INSTRUCTIONS_CONFIG).is_dir():
         raise FileNotFoundError(f"{root} holds no Self-Instruct dataset (no `instructions` config)")
     distiset = Distiset.load_from_disk(root)
     folder = root / CARD_FOLDER
@@ -127,44 +152,13 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
         else summarize_run(distiset)
     )
     run = summary.get("run") or {}
-    stats = dataset_statistics(distiset)
-    instructions = distiset["instructions"]["train"]
-    instances = distiset["instances"]["train"].to_list() if "instances" in distiset else []
-    model = run.get("model") or (instructions["model_name"][0] if len(instructions) else "unknown")
-    stage_models = run.get("stage_models") or {}
-    if stage_models:
-        model = "; ".join(f"{stage}: {stage_models.get(stage, model)}" for stage in LLM_STAGES)
-    artifacts = distiset.artifacts_path or root / "artifacts"
-    seed_path = artifacts / "bootstrap" / "seed_tasks" / "seed_tasks.jsonl"
-    seed_tasks = load_seed_tasks(seed_path) if seed_path.exists() else []
-    seed_meta_path = artifacts / "bootstrap" / "seed_tasks" / "metadata.json"
-    seed_meta = json.loads(seed_meta_path.read_text()) if seed_meta_path.exists() else {}
-    threshold = float((run.get("parameters") or {}).get("threshold", 0.7))
-
-    figures = folder / "figures"
-    shown = dict(FIGURES)
-    if seed_tasks:
-        seeds = [task.instruction for task in seed_tasks]
-        scores = similarity_to_seeds(instructions["instruction"], seeds)
-        plot_similarity_to_seeds(scores, threshold, figures / "similarity_to_seeds.png")
-    else:  # a dataset saved before the bootstrap kept its seed tasks
-        del shown["similarity_to_seeds.png"]
-        (figures / "similarity_to_seeds.png").unlink(missing_ok=True)
-    plot_lengths(
-        [len(text.split()) for text in instructions["instruction"]],
-        [len(row["input"].split()) for row in instances if row["input"].strip()],
-        [len(row["output"].split()) for row in instances],
-        figures / "lengths.png",
-    )
-    plot_verbs(verb_object_counts(instructions["instruction"]), figures / "verbs.png")
-
+    instructions = distiset[INSTRUCTIONS_CONFIG]["train"]
+    model = _model_description(run, instructions)
+    seed_tasks, seed_meta = _seed_tasks(distiset.artifacts_path or root / "artifacts")
+    threshold = float((run.get("parameters") or {}).get("threshold", SIMILARITY_THRESHOLD))
+    shown = _write_figures(distiset, seed_tasks, threshold, folder / "figures")
     title = repo_id.split("/")[-1] if repo_id else "Self-Instruct dataset"
-    license_note = (
-        f"the embedded model is Google's Gemma 3 270M; its outputs fall under the [Gemma Terms "
-        f"of Use]({_GEMMA_TERMS})."
-        if _is_embedded(model)
-        else "not known to this tool: the terms of the model named above apply."
-    )
+    stats = dataset_statistics(distiset)
     body = _template().render(
         title=title,
         model=model,
@@ -175,11 +169,11 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
         },
         parameters=run.get("parameters") or {},
         command=run.get("command") or "see pipeline.yaml (distilabel pipeline run --config ...)",
-        license_note=license_note,
+        license_note=_license_note(model),
         stats=stats,
         summary=summary,
-        finetuning_rows=distiset["finetuning"]["train"].num_rows if "finetuning" in distiset else 0,
-        rejected_rows=distiset["rejected"]["train"].num_rows if "rejected" in distiset else 0,
+        finetuning_rows=_num_rows(distiset, FINETUNING_CONFIG),
+        rejected_rows=_num_rows(distiset, REJECTED_CONFIG),
         repo_id=repo_id or "<user>/<dataset>",
         figures=shown,
         verb_method=_VERB_METHOD,
@@ -192,3 +186,60 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
     partial.write_text(str(card), encoding="utf-8")
     os.replace(partial, path)
     return path
+
+
+def _num_rows(distiset: Distiset, config: str) -> int:
+    return distiset[config]["train"].num_rows if config in distiset else 0
+
+
+def _model_description(run: dict[str, Any], instructions: Dataset) -> str:
+    """The run's model, or each stage's model when stages had their own."""
+    model = run.get("model") or (instructions["model_name"][0] if len(instructions) else "unknown")
+    stage_models = run.get("stage_models") or {}
+    if stage_models:
+        model = "; ".join(f"{stage}: {stage_models.get(stage, model)}" for stage in LLM_STAGES)
+    return model
+
+
+def _license_note(model: str) -> str:
+    if _is_embedded(model):
+        return (
+            "the embedded model is Google's Gemma 3 270M; its outputs fall under the [Gemma "
+            f"Terms of Use]({_GEMMA_TERMS})."
+        )
+    return "not known to this tool: the terms of the model named above apply."
+
+
+def _seed_tasks(artifacts: Path) -> tuple[list[SeedTask], dict[str, Any]]:
+    """The bootstrap's seed tasks and their metadata (count, source, digest), if saved."""
+    folder = artifacts / BOOTSTRAP / SEED_TASKS_ARTIFACT
+    tasks_path, meta_path = folder / "seed_tasks.jsonl", folder / "metadata.json"
+    tasks = load_seed_tasks(tasks_path) if tasks_path.exists() else []
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    return tasks, meta
+
+
+def _write_figures(
+    distiset: Distiset, seed_tasks: list[SeedTask], threshold: float, figures: Path
+) -> dict[str, str]:
+    """Draws the card's figures into `figures`; returns those drawn, with their captions."""
+    instructions = distiset[INSTRUCTIONS_CONFIG]["train"]["instruction"]
+    instances = (
+        distiset[INSTANCES_CONFIG]["train"].to_list() if INSTANCES_CONFIG in distiset else []
+    )
+    shown = dict(FIGURES)
+    if seed_tasks:
+        seeds = [task.instruction for task in seed_tasks]
+        scores = similarity_to_seeds(instructions, seeds)
+        plot_similarity_to_seeds(scores, threshold, figures / "similarity_to_seeds.png")
+    else:  # a dataset saved before the bootstrap kept its seed tasks
+        del shown["similarity_to_seeds.png"]
+        (figures / "similarity_to_seeds.png").unlink(missing_ok=True)
+    plot_lengths(
+        [len(text.split()) for text in instructions],
+        [len(row["input"].split()) for row in instances if row["input"].strip()],
+        [len(row["output"].split()) for row in instances],
+        figures / "lengths.png",
+    )
+    plot_verbs(verb_object_counts(instructions), figures / "verbs.png")
+    return shown

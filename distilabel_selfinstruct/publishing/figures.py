@@ -8,15 +8,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+from distilabel_selfinstruct.rouge_index import RougeLIndex
 
-matplotlib.use("Agg")  # files only; no display needed
-
-import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
-
-from distilabel_selfinstruct.similarity import RougeLIndex
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "FIGURES",
@@ -47,22 +44,37 @@ def similarity_to_seeds(instructions: Sequence[str], seeds: Sequence[str]) -> li
     return [index.most_similar(text)[0] for text in instructions]
 
 
-def _save(figure: plt.Figure, path: Path) -> Path:
+def _figure(width: float, height: float) -> Figure:
+    """A figure drawn to files only: matplotlib's object API, so no backend is chosen (and
+    the user's is left alone); matplotlib is imported at the first figure, not with us.
+    """
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
+def _integer_ticks() -> object:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
+
+
+def _save(figure: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
-    plt.close(figure)
     return path
 
 
 def plot_similarity_to_seeds(scores: Sequence[float], threshold: float, path: Path) -> Path:
     """A histogram of the scores in bins of 0.05, with the novelty threshold marked."""
-    figure, axis = plt.subplots(figsize=(6.4, 3.6))
+    figure = _figure(6.4, 3.6)
+    axis = figure.subplots()
     axis.hist(scores, bins=[step / 20 for step in range(21)], color="#4c72b0", edgecolor="white")
     axis.axvline(threshold, color="#c44e52", linestyle="--", label=f"threshold {threshold}")
     axis.set_xlabel("ROUGE-L F1 with the most similar seed instruction")
     axis.set_ylabel("instructions")
-    axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.yaxis.set_major_locator(_integer_ticks())
     axis.set_xlim(0, 1)
     axis.legend()
     return _save(figure, path)
@@ -72,14 +84,15 @@ def plot_lengths(
     instructions: Sequence[int], inputs: Sequence[int], outputs: Sequence[int], path: Path
 ) -> Path:
     """Histograms of the lengths in words: instructions, non-empty inputs, outputs."""
-    figure, axes = plt.subplots(1, 3, figsize=(10, 3.2))
+    figure = _figure(10, 3.2)
+    axes = figure.subplots(1, 3)
     for axis, values, title in zip(
         axes, (instructions, inputs, outputs), ("instruction", "non-empty input", "output"),
         strict=True,
     ):  # fmt: skip
         axis.hist(values or [0], bins=20, color="#55a868", edgecolor="white")
         axis.set_title(f"{title} (n={len(values)})")
-        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.yaxis.set_major_locator(_integer_ticks())
         axis.set_xlabel("words")
     axes[0].set_ylabel("count")
     return _save(figure, path)
@@ -95,8 +108,11 @@ def plot_verbs(
     for (verb, obj), count in counts.items():
         by_verb.setdefault(verb, Counter())[obj or "(none)"] += count
     top = sorted(by_verb, key=lambda verb: (-sum(by_verb[verb].values()), verb))[:verbs]
-    figure, axis = plt.subplots(figsize=(8, 0.35 * max(len(top), 4) + 1))
-    colours = plt.get_cmap("tab20").colors
+    from matplotlib import colormaps
+
+    figure = _figure(8, 0.35 * max(len(top), 4) + 1)
+    axis = figure.subplots()
+    colours = colormaps["tab20"].colors
     widest = max((sum(by_verb[verb].values()) for verb in top), default=1)
     for row, verb in enumerate(reversed(top)):
         left = 0

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from huggingface_hub import CommitOperationAdd, DatasetCard, DatasetCardData, HfApi, get_token
 
-from distilabel_selfinstruct.card import CARD_FOLDER, RUN_SUMMARY_FILE, write_report
+from distilabel_selfinstruct.constants import CARD_FOLDER, RUN_SUMMARY_FILE
+from distilabel_selfinstruct.publishing.card import write_report
 
 __all__ = ["HubPushError", "push_to_hub"]
 

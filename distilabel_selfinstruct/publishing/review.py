@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from distilabel_selfinstruct._compat import argilla_errors
+from distilabel_selfinstruct.constants import REVIEW_DATASET, REVIEW_SAMPLE_SIZE, SEED
+
 if TYPE_CHECKING:
     import argilla as rg
 
@@ -93,7 +96,8 @@ def _with_retries(action: Callable[[], T], what: str, attempts: int = 4, wait: f
     any other error (a wrong key, a missing workspace) fails at once.
     """
     import httpx
-    from argilla._exceptions import ArgillaAPIError, UnauthorizedError
+
+    ArgillaAPIError, UnauthorizedError = argilla_errors()
 
     for attempt in range(1, attempts + 1):
         try:
@@ -121,7 +125,8 @@ def connect(api_url: str | None = None, api_key: str | None = None) -> rg.Argill
     """
     import argilla as rg
     import httpx
-    from argilla._exceptions import UnauthorizedError
+
+    _, UnauthorizedError = argilla_errors()
 
     api_url = api_url or os.getenv("ARGILLA_API_URL")
     api_key = api_key or os.getenv("ARGILLA_API_KEY")
@@ -197,7 +202,9 @@ def record_id(instruction_id: str, given: str, output: str) -> str:
 
 
 def review_records(
-    rows: Iterable[Mapping[str, Any]], sample_size: int | None = 200, seed: int = 42
+    rows: Iterable[Mapping[str, Any]],
+    sample_size: int | None = REVIEW_SAMPLE_SIZE,
+    seed: int = SEED,
 ) -> list[dict[str, Any]]:
     """One review record per instance of `rows` (tasks with `instances`, as after
     `InstanceFilter`, or one row per instance with `input`/`output`), or a reproducible
@@ -265,12 +272,30 @@ def _dataset(client: rg.Argilla, name: str, workspace: str | None, create: bool)
     return _with_retries(created.create, f"creating dataset {name!r}")
 
 
+@dataclass(frozen=True)
+class ReviewOptions:
+    """Where a review goes and what is sent: `push_for_review`'s options in one value
+    (`push_for_review(rows, **dataclasses.asdict(options))`).
+
+    Examples:
+        >>> ReviewOptions(dataset_name="my-review", sample_size=None)
+        ReviewOptions(dataset_name='my-review', workspace=None, sample_size=None, seed=42, api_url=None)
+    """
+
+    dataset_name: str = REVIEW_DATASET
+    workspace: str | None = None
+    sample_size: int | None = REVIEW_SAMPLE_SIZE
+    seed: int = SEED
+    api_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+
+
 def push_for_review(
     rows: Iterable[Mapping[str, Any]],
-    dataset_name: str,
+    dataset_name: str = REVIEW_DATASET,
     workspace: str | None = None,
-    sample_size: int | None = 200,
-    seed: int = 42,
+    sample_size: int | None = REVIEW_SAMPLE_SIZE,
+    seed: int = SEED,
     api_url: str | None = None,
     api_key: str | None = None,
     batch_size: int = 256,

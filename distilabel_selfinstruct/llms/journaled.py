@@ -1,0 +1,109 @@
+"""What every LLM of this package adds to distilabel's: a generation journal, so that a
+rerun repeats no finished generation, picklable errors, and the prompt sent as raw text
+where the backend can take it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from distilabel.mixins.runtime_parameters import RuntimeParameter
+from distilabel.models.llms import InferenceEndpointsLLM, OpenAILLM, vLLM
+from distilabel.models.llms.base import AsyncLLM
+from pydantic import BaseModel, Field, PrivateAttr
+
+from distilabel_selfinstruct._compat import step_logger
+from distilabel_selfinstruct.journal import GenerationError, GenerationJournal
+
+if TYPE_CHECKING:
+    from distilabel.models.llms.base import LLM
+    from distilabel.typing import FormattedInput, GenerateOutput
+
+__all__ = ["JournaledGeneration", "PromptMode", "prompt_as_llm_input"]
+
+# How a string prompt reaches the model: as raw text, or as one user message (chat models).
+PromptMode = Literal["completion", "chat"]
+
+
+class JournaledGeneration(BaseModel):
+    """Gives an LLM a generation journal (see `GenerationJournal`): with `journal_dir` set,
+    `generate_outputs` returns recorded outputs for prompts it has seen and records the new
+    ones as they finish (one by one for synchronous backends, per call for async ones).
+
+    Every output, new or replayed, goes through the same JSON round trip, so a resumed run
+    and an uninterrupted one return identical values. LLM classes mixing this in name
+    their identity (model file, server and model name, prompt mode) in
+    `_journal_identity()`.
+    """
+
+    journal_dir: RuntimeParameter[str] | None = Field(
+        default=None,
+        description="A directory recording every finished generation; a rerun replays them.",
+    )
+
+    _journal: GenerationJournal | None = PrivateAttr(default=None)
+
+    def _journal_identity(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _generation_order(self, inputs: list[FormattedInput]) -> list[int]:
+        """The order in which to generate `inputs` (their outputs must not depend on it)."""
+        return list(range(len(inputs)))
+
+    def generate_outputs(
+        self, inputs: list[FormattedInput], num_generations: int = 1, **kwargs: Any
+    ) -> list[GenerateOutput]:
+        parent = super().generate_outputs  # type: ignore[misc]
+
+        def generate(**arguments: Any) -> list[GenerateOutput]:
+            try:
+                return parent(**arguments)
+            except Exception as error:
+                where = ", ".join(f"{k}={v}" for k, v in self._journal_identity().items())
+                message = " ".join(str(error).split())[:500]
+                raise GenerationError(f"{type(error).__name__} from {where}: {message}") from None
+
+        if self.journal_dir is None:
+            return generate(inputs=inputs, num_generations=num_generations, **kwargs)
+        if self._journal is None:
+            self._journal = GenerationJournal(self.journal_dir)
+        journal = self._journal
+        identity = self._journal_identity()
+        keys = [
+            GenerationJournal.key(
+                model=identity, input=input, num_generations=num_generations, kwargs=kwargs
+            )
+            for input in inputs
+        ]
+        missing = [index for index, key in enumerate(keys) if key not in journal]
+        missing = [missing[i] for i in self._generation_order([inputs[i] for i in missing])]
+        chunk = max(len(missing), 1) if isinstance(self, AsyncLLM) else 1
+        for start in range(0, len(missing), chunk):
+            part = missing[start : start + chunk]
+            outputs = generate(
+                inputs=[inputs[index] for index in part], num_generations=num_generations, **kwargs
+            )
+            for index, output in zip(part, outputs, strict=True):
+                journal.put(keys[index], output)
+        replayed = len(inputs) - len(missing)
+        if replayed:
+            step_logger(self).info(
+                f"generation journal: {replayed} of {len(inputs)} generation(s) replayed"
+                f" from {self.journal_dir}"
+            )
+        return [journal.get(key) for key in keys]
+
+
+def prompt_as_llm_input(llm: LLM, prompt: str) -> FormattedInput:
+    """The prompt as the LLM should receive it: raw text for LLMs with a completion path,
+    one user message for chat-only LLMs.
+    """
+    raw_capable = (
+        JournaledGeneration,  # every LLM of this package takes raw text
+        OpenAILLM,
+        vLLM,
+        InferenceEndpointsLLM,
+    )
+    if isinstance(llm, raw_capable):
+        return prompt
+    return [{"role": "user", "content": prompt}]

@@ -1,0 +1,117 @@
+"""Any OpenAI-compatible server in completion mode: the exact prompt text and its stop
+sequences on `/v1/completions` (distilabel's `OpenAILLM` drops the stop sequences there),
+or one user message on `/v1/chat/completions` for chat models.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from distilabel.mixins.runtime_parameters import RuntimeParameter
+from distilabel.models.llms import OpenAILLM
+from distilabel.models.llms.utils import prepare_output
+from distilabel.typing import FormattedInput, GenerateOutput
+from pydantic import Field, NonNegativeInt, SecretStr, validate_call
+
+from distilabel_selfinstruct._compat import (
+    openai_async_client,
+    openai_chat_completion,
+    openai_usage,
+)
+from distilabel_selfinstruct.llms.journaled import JournaledGeneration, PromptMode
+
+__all__ = ["OpenAICompletionLLM"]
+
+
+class OpenAICompletionLLM(JournaledGeneration, OpenAILLM):
+    """Any OpenAI-compatible server (vLLM, llama.cpp's server, TGI, OpenAI) in completion mode.
+
+    A string prompt goes to `/v1/completions` with its stop sequences (`mode="completion"`,
+    for base models), or to `/v1/chat/completions` as one user message (`mode="chat"`).
+    The API key comes from `OPENAI_API_KEY`; local servers that need none accept the
+    placeholder used when it is unset. With `journal_dir` set, finished generations are
+    recorded so that a rerun after a crash repeats none (see `JournaledGeneration`).
+
+    Examples:
+        ```python
+        from distilabel_selfinstruct import OpenAICompletionLLM
+
+        llm = OpenAICompletionLLM(model="my-base-model", base_url="http://127.0.0.1:8000/v1")
+        llm.load()  # then use it as the `llm` of any Self-Instruct task
+        ```
+    """
+
+    mode: PromptMode = "completion"
+    api_key: RuntimeParameter[SecretStr] | None = Field(
+        default_factory=lambda: SecretStr(os.getenv("OPENAI_API_KEY", "no-key")),
+        description="The API key; read from OPENAI_API_KEY.",
+    )
+
+    def _journal_identity(self) -> dict[str, Any]:
+        return {"llm": "openai", "base_url": self.base_url, "model": self.model, "mode": self.mode}
+
+    @validate_call
+    async def agenerate(  # type: ignore[override]
+        self,
+        input: FormattedInput,
+        num_generations: int = 1,
+        max_new_tokens: NonNegativeInt = 128,
+        frequency_penalty: float = 0.0,
+        presence_penalty: float = 0.0,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        stop: list[str] | None = None,
+        seed: int | None = None,
+        extra_body: dict[str, Any] | None = None,
+    ) -> GenerateOutput:
+        """Generates `num_generations` continuations of one input.
+
+        Args:
+            input: a prompt (string) or a chat conversation.
+            num_generations: continuations to ask for.
+            max_new_tokens: the most tokens to generate.
+            frequency_penalty: the server's frequency penalty.
+            presence_penalty: the server's presence penalty.
+            temperature: sampling temperature.
+            top_p: nucleus sampling mass.
+            stop: sequences that end the generation.
+            seed: sampling seed, where the server honours it.
+            extra_body: extra fields for the request body.
+
+        Returns:
+            The texts and token counts.
+        """
+        if isinstance(input, str) and self.mode == "completion":
+            completion = await openai_async_client(self).completions.create(
+                prompt=input,
+                model=self.model,
+                n=num_generations,
+                max_tokens=max_new_tokens,
+                frequency_penalty=frequency_penalty,
+                presence_penalty=presence_penalty,
+                temperature=temperature,
+                top_p=top_p,
+                stop=stop,
+                seed=seed,
+                extra_body=extra_body,
+            )
+            statistics = openai_usage(self, completion)
+            return prepare_output(
+                [choice.text for choice in completion.choices],
+                statistics["input_tokens"],
+                statistics["output_tokens"],
+            )
+        messages = [{"role": "user", "content": input}] if isinstance(input, str) else input
+        return await openai_chat_completion(
+            self,
+            input=messages,
+            num_generations=num_generations,
+            max_new_tokens=max_new_tokens,
+            frequency_penalty=frequency_penalty,
+            presence_penalty=presence_penalty,
+            temperature=temperature,
+            top_p=top_p,
+            stop=stop,
+            extra_body={**(extra_body or {}), **({"seed": seed} if seed is not None else {})},
+        )
