@@ -103,6 +103,13 @@ class PerGenerationTask(_Task):
     ) -> dict[str, Any]:
         return self.parse_generation(output, input, self._generation_truncated)
 
+    def format_generations(
+        self, outputs: Any, input: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The rows of one LLM output (`generations`, `statistics`) for `input`, as
+        distilabel's `process` makes them (its `_Task._format_outputs`)."""
+        return self._format_outputs(outputs, input)
+
     def _format_outputs(
         self, outputs: Any, input: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:

@@ -104,15 +104,11 @@ def check_server(
     """
     import openai
 
-    key_from_env = os.getenv("OPENAI_API_KEY")
+    key = api_key or os.getenv("OPENAI_API_KEY")
     client = openai.OpenAI(
-        base_url=base_url,
-        api_key=api_key or key_from_env or "no-key",
-        timeout=timeout,
-        max_retries=0,
+        base_url=base_url, api_key=key or "no-key", timeout=timeout, max_retries=0
     )
     endpoint = "/v1/completions" if mode == "completion" else "/v1/chat/completions"
-    where = f"the server at {base_url}"
     try:
         if mode == "completion":
             response = client.completions.create(model=model, prompt=prompt, max_tokens=1)
@@ -122,44 +118,54 @@ def check_server(
                 model=model, messages=[{"role": "user", "content": prompt}], max_tokens=1
             )
             texts = [choice.message.content for choice in response.choices]
-    except openai.APITimeoutError:
+    except Exception as error:
+        where = f"the server at {base_url}"
+        problem = _server_problem(error, where, endpoint, model, mode, timeout, bool(key))
+        raise PreflightError(problem) from None
+    if not texts or any(text is None for text in texts):
         raise PreflightError(
-            f"{where} did not answer within {timeout:.0f} s; check that it is up and not overloaded"
-        ) from None
-    except openai.APIConnectionError as error:
-        cause = error.__cause__ or error
-        raise PreflightError(
-            f"cannot reach {where} ({_one_line(cause, 120)}); start it or fix --base-url"
-        ) from None
-    except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
-        hint = (
-            "OPENAI_API_KEY is not set" if not (api_key or key_from_env) else "the key was refused"
+            f"the server at {base_url} answered {endpoint} without any generated text"
         )
-        raise PreflightError(
+
+
+def _server_problem(
+    error: Exception, where: str, endpoint: str, model: str, mode: str, timeout: float, keyed: bool
+) -> str:
+    """What a failed preflight request means, and what to do about it, in one line."""
+    import openai
+
+    if isinstance(error, openai.APITimeoutError):
+        return (
+            f"{where} did not answer within {timeout:.0f} s; check that it is up and not overloaded"
+        )
+    if isinstance(error, openai.APIConnectionError):
+        cause = error.__cause__ or error
+        return f"cannot reach {where} ({_one_line(cause, 120)}); start it or fix --base-url"
+    if isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
+        hint = "the key was refused" if keyed else "OPENAI_API_KEY is not set"
+        return (
             f"{where} refused the request (HTTP {error.status_code}: {_server_message(error)});"
             f" {hint}: set OPENAI_API_KEY to a key it accepts"
-        ) from None
-    except openai.NotFoundError as error:
+        )
+    if isinstance(error, openai.NotFoundError):
         other = (
             "--mode chat for a chat-only server" if mode == "completion" else "--mode completion"
         )
-        raise PreflightError(
+        return (
             f"{where} answered 404 for {endpoint} with model {model!r}"
             f" ({_server_message(error)}); check --model, or use {other}"
-        ) from None
-    except openai.APIStatusError as error:
-        raise PreflightError(
+        )
+    if isinstance(error, openai.APIStatusError):
+        return (
             f"{where} answered HTTP {error.status_code} to the run's longest prompt on {endpoint}:"
             f" {_server_message(error)}"
-        ) from None
-    except Exception as error:  # malformed JSON, a body of another shape, ...
-        raise PreflightError(
-            f"{where} did not give an OpenAI response on {endpoint}"
-            f" ({type(error).__name__}: {_one_line(error, 150)}); is --base-url an"
-            " OpenAI-compatible API (usually ending in /v1)?"
-        ) from None
-    if not texts or any(text is None for text in texts):
-        raise PreflightError(f"{where} answered {endpoint} without any generated text")
+        )
+    # malformed JSON, a body of another shape, ...
+    return (
+        f"{where} did not give an OpenAI response on {endpoint}"
+        f" ({type(error).__name__}: {_one_line(error, 150)}); is --base-url an"
+        " OpenAI-compatible API (usually ending in /v1)?"
+    )
 
 
 def check_llama_cpp(
@@ -204,6 +210,19 @@ def check_llama_cpp(
         raise PreflightError(
             f"{name} did not load and generate a token within {timeout:.0f} s"
         ) from None
+    tokens = _prompt_tokens(run, name)
+    if tokens + max_new_tokens > n_ctx:
+        size = f"{tokens:,} tokens" if tokens < n_ctx else f"more than {n_ctx:,} tokens"
+        raise PromptTooLong(
+            f"the run's longest prompt is {size}; with up to {max_new_tokens:,} generated it"
+            f" does not fit the {n_ctx:,}-token context of {name}; shorten the longest seed"
+            " tasks"
+        )
+    return tokens
+
+
+def _prompt_tokens(run: subprocess.CompletedProcess[str], name: str) -> int:
+    """The prompt's token count the preflight child printed; `PreflightError` if it failed."""
     if run.returncode < 0:
         signal_name = signal.Signals(-run.returncode).name
         raise PreflightError(
@@ -217,12 +236,4 @@ def check_llama_cpp(
         raise PreflightError(
             f"{name} failed to load: {_one_line(error[-1] if error else run.returncode)}"
         )
-    tokens = int(json.loads(lines[-1])["prompt_tokens"])
-    if tokens + max_new_tokens > n_ctx:
-        size = f"{tokens:,} tokens" if tokens < n_ctx else f"more than {n_ctx:,} tokens"
-        raise PromptTooLong(
-            f"the run's longest prompt is {size}; with up to {max_new_tokens:,} generated it"
-            f" does not fit the {n_ctx:,}-token context of {name}; shorten the longest seed"
-            " tasks"
-        )
-    return tokens
+    return int(json.loads(lines[-1])["prompt_tokens"])

@@ -1,53 +1,11 @@
-"""Publishes a dataset that `pipelines/self_instruct.py` saved: writes its card and figures,
-and pushes it to the Hugging Face Hub, without generating anything again.
+"""Publishes a saved dataset: its card, the Hub (see `distilabel_selfinstruct.cli.publish`).
 
-    python pipelines/publish.py output/self-instruct --report                  # card only
-    python pipelines/publish.py output/self-instruct --push-to-hub me/my-data   # card and push
-
-The token comes from HF_TOKEN or `hf auth login`. A failed push loses nothing: run the same
-command again.
+python pipelines/publish.py --help
 """
 
-import argparse
 import sys
-import warnings
-from pathlib import Path
 
-from pydantic.warnings import UnsupportedFieldAttributeWarning
-
-warnings.filterwarnings("ignore", category=UnsupportedFieldAttributeWarning)
-warnings.filterwarnings("ignore", message="A custom validator is returning a value other than")
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from self_instruct import hub_problem, publish  # noqa: E402
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("dataset_dir", help="a directory saved by pipelines/self_instruct.py")
-    parser.add_argument(
-        "--report",
-        action="store_true",
-        help="write the card and figures to <dataset_dir>/distiset_configs/",
-    )
-    parser.add_argument("--push-to-hub", metavar="REPO_ID", help="the Hub dataset repository")
-    parser.add_argument("--private", action="store_true", help="make a new repository private")
-    args = parser.parse_args(argv)  # fmt: skip
-    output = Path(args.dataset_dir)
-    if not (output / "instructions").is_dir():
-        print(f"error: {output} holds no Self-Instruct dataset (no instructions config)",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    if not args.report and not args.push_to_hub:
-        print("error: give --report, --push-to-hub or both", file=sys.stderr)
-        return 2
-    if args.push_to_hub and (problem := hub_problem(args.push_to_hub)):
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    return publish(output, args.report, args.push_to_hub, args.private)
-
+from distilabel_selfinstruct.cli.publish import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,18 +1,21 @@
-"""Every private name of distilabel and llama-cpp-python that `_compat.py` uses still exists
-and still means what it did (distilabel 1.5.3, llama-cpp-python 0.3.x). A failure names the
-symbol that an upgrade moved."""
+"""Every private name of distilabel, argilla and llama-cpp-python that `_compat.py` uses
+still exists and still means what it did (distilabel 1.5.3, argilla 2.8, llama-cpp-python
+0.3.x). A failure names the symbol that an upgrade moved. `test_no_module_outside_compat_
+uses_a_private_name` keeps them all in `_compat.py`."""
 
+import ast
 import inspect
 from pathlib import Path
 
 import distilabel
 import pytest
+from distilabel.models.llms import LlamaCppLLM, OpenAILLM
 from distilabel.pipeline import Pipeline as DistilabelPipeline
 from distilabel.pipeline.base import BasePipeline
 from distilabel.pipeline.batch import _Batch
 from distilabel.pipeline.batch_manager import _BatchManager, _BatchManagerStep
 
-from distilabel_selfinstruct import _compat
+from distilabel_selfinstruct import LlamaCppCompletionLLM, _compat
 
 DISTILABEL_SOURCE = Path(distilabel.__file__).parent
 
@@ -90,3 +93,140 @@ def test_llama_model_params_override_sets_and_restores_the_field():
         assert bindings.llama_model_default_params().use_extra_bufts is False
     assert bindings.llama_model_default_params is before
     assert bindings.llama_model_default_params().use_extra_bufts is True
+
+
+def _private_attribute_names(cls):
+    """Private attributes a pydantic model declares (and those of its bases)."""
+    return set(getattr(cls, "__private_attributes__", {}))
+
+
+@pytest.mark.parametrize(
+    ("where", "exists"),
+    [
+        ("distilabel.steps.base._Step", lambda: __import__("distilabel.steps.base", fromlist=["_Step"])._Step),
+        ("distilabel.steps.tasks.base._Task._format_outputs",
+         lambda: __import__("distilabel.steps.tasks.base", fromlist=["_Task"])._Task._format_outputs),
+        ("_Step._logger", lambda: "_logger" in _private_attribute_names(
+            __import__("distilabel.steps.base", fromlist=["_Step"])._Step) or None),
+        ("OpenAILLM._aclient", lambda: "_aclient" in _private_attribute_names(OpenAILLM) or None),
+        ("OpenAILLM._get_llm_statistics", lambda: OpenAILLM._get_llm_statistics),
+        ("OpenAILLM._generate_chat_completion", lambda: OpenAILLM._generate_chat_completion),
+        ("LlamaCppLLM._model", lambda: "_model" in _private_attribute_names(LlamaCppLLM) or None),
+        ("argilla._exceptions.ArgillaAPIError, UnauthorizedError",
+         lambda: all(isinstance(error, type) for error in _compat.argilla_errors()) or None),
+        ("llama_cpp.Llama._ctx, _batch", lambda: all(
+            name in inspect.getsource(__import__("llama_cpp").Llama.__init__)
+            for name in ("self._ctx", "self._batch")) or None),
+    ],
+)  # fmt: skip
+def test_every_fenced_private_name_still_exists(where, exists):
+    try:
+        found = exists()
+    except (AttributeError, ImportError) as error:
+        pytest.fail(f"{where} moved: {error}")
+    assert found is not None, f"{where} moved"
+
+
+def test_the_per_generation_task_formats_each_generation_with_its_truncation():
+    """distilabel's `_format_outputs` still calls `format_output` once per generation, and the
+    earlier steps' metadata survives; mixins between the task and `_Task` still run their
+    `model_post_init` (pydantic wraps `model_post_init` for private attributes)."""
+    from pydantic import PrivateAttr
+
+    class Mixin(_compat.StepBase):
+        _seen: list = PrivateAttr(default_factory=list)
+
+        def model_post_init(self, __context):
+            super().model_post_init(__context)
+            self._seen.append("mixin")
+
+    class Echo(_compat.PerGenerationTask, Mixin):
+        @property
+        def inputs(self):
+            return ["instruction"]
+
+        @property
+        def outputs(self):
+            return ["text", "cut"]
+
+        def format_input(self, input):
+            return input["instruction"]
+
+        def parse_generation(self, output, input, truncated):
+            return {"text": output, "cut": truncated}
+
+    llm = LlamaCppCompletionLLM(generation_kwargs={"max_new_tokens": 5})
+    task = Echo(llm=llm, add_raw_input=False)
+    assert task._seen == ["mixin"]
+    outputs = {
+        "generations": ["short", "cut off here"],
+        "statistics": {"input_tokens": [3, 3], "output_tokens": [2, 5]},
+    }
+    row = {"instruction": "x", "distilabel_metadata": {"earlier": 1}}
+    formatted = task.format_generations(outputs, row)
+    assert [(item["text"], item["cut"]) for item in formatted] == [
+        ("short", False),
+        ("cut off here", True),
+    ]
+    assert all(item["distilabel_metadata"]["earlier"] == 1 for item in formatted)
+
+
+_FENCED_LIBRARIES = ("distilabel", "argilla", "datasets", "huggingface_hub", "llama_cpp")
+PACKAGE = Path(_compat.__file__).parent
+
+
+def _own_private_names(trees):
+    """The `_names` the package itself defines: functions, classes, assignments, fields."""
+    names = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+    return {name for name in names if name.startswith("_")} | _STANDARD_LIBRARY
+
+
+# Private-looking names of the standard library that the package may use.
+_STANDARD_LIBRARY = {"_exit"}  # os._exit: a child process ends without the model's teardown
+
+
+def test_no_module_outside_compat_uses_a_private_name():
+    """The fence: outside `_compat.py`, no import of a private module or name of distilabel,
+    argilla, datasets, huggingface_hub or llama_cpp, and no `x._name` the package does not
+    define itself."""
+    paths = [*PACKAGE.rglob("*.py"), *(PACKAGE.parent / "pipelines").glob("*.py")]
+    sources = {
+        path: ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted(paths)
+        if path.name != "_compat.py"
+    }
+    own = _own_private_names(sources.values())
+    found = []
+    for path, tree in sources.items():
+        where = path.relative_to(PACKAGE.parent)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                _FENCED_LIBRARIES
+            ):
+                modules = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                modules = []
+            for module in modules:
+                parts = module.split(".")
+                if parts[0] in _FENCED_LIBRARIES and any(part.startswith("_") for part in parts):
+                    found.append(f"{where}:{node.lineno} imports {module}")
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and node.attr not in own
+            ):
+                found.append(f"{where}:{node.lineno} uses .{node.attr}")
+    assert not found, "private names outside _compat.py:\n" + "\n".join(found)

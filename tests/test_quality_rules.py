@@ -5,8 +5,7 @@ import pytest
 
 from distilabel_selfinstruct import InstanceFilter, InstructionFilter
 from distilabel_selfinstruct.quality_rules import instruction_problem
-
-from .conftest import read_jsonl
+from tests.conftest import read_jsonl
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """The supervisor on real distilabel pipelines whose steps misbehave on purpose
-(`tests/supervised_pipelines.py`): every run ends within its deadline, with one line
+(`tests/support/supervised_pipelines.py`): every run ends within its deadline, with one line
 naming the step and the cause, and leaves no process behind.
 """
 
@@ -12,15 +12,14 @@ import time
 import pytest
 
 from distilabel_selfinstruct import RunFailed, RunSpec, supervise
+from tests.conftest import REPO
 
-from .conftest import REPO
-
-TARGET = "tests.supervised_pipelines:build"
+TARGET = "tests.support.supervised_pipelines:build"
 
 
 @pytest.fixture(autouse=True)
 def _importable_tests(monkeypatch):
-    """The child process imports `tests.supervised_pipelines` from the repository root."""
+    """The child process imports `tests.support.supervised_pipelines` from the repository root."""
     monkeypatch.chdir(REPO)
 
 
@@ -115,7 +114,7 @@ def test_distilabels_own_pipeline_does_not_hang_when_a_filter_keeps_nothing(tmp_
     """The filter adopts the pipeline (`_compat.adopt_pipeline`); without that, distilabel
     1.5.3 waits forever for the leaves' last batch (here: the stall timeout would fire).
     """
-    spec = RunSpec(target="tests.supervised_pipelines:build_starving",
+    spec = RunSpec(target="tests.support.supervised_pipelines:build_starving",
                    kwargs={"cache_dir": str(tmp_path / "cache")}, output=str(tmp_path / "out"))  # fmt: skip
     supervise(spec, tmp_path / "run", stall_timeout=30)
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [

@@ -186,7 +186,7 @@ class ClassificationIdentification(PromptedTask, Task):
             output: GenerateOutput = prepare_output([f"{ratio:.4f}"])
             rows += [
                 {**row, **formatted, "model_name": self.llm.model_name}
-                for formatted in self._format_outputs(output, row)
+                for formatted in self.format_generations(output, row)
             ]
         yield rows
 

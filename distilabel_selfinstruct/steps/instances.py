@@ -216,7 +216,7 @@ class InstanceGeneration(PromptedTask, Task):
                 inputs=[self.format_input(inputs[index]) for index in empty], **kwargs
             )
             for index, output in zip(empty, outputs, strict=True):
-                [formatted] = self._format_outputs(output, inputs[index])
+                [formatted] = self.format_generations(output, inputs[index])
                 rows[index] = {**rows[index], **formatted}
             step_logger(self).info(
                 f"{self.name}: attempt {attempt + 1} for {len(empty)} task(s) without a usable"

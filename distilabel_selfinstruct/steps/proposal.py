@@ -219,7 +219,7 @@ class ProposalPrompting(PromptedTask):
         for prompt_index, (prompt, generated) in enumerate(zip(prompts, outputs, strict=True)):
             for statistic in ("input_tokens", "output_tokens"):
                 counts[statistic] += sum((generated.get("statistics") or {}).get(statistic) or [])
-            for number, generation in enumerate(self._format_outputs(generated, prompt)):
+            for number, generation in enumerate(self.format_generations(generated, prompt)):
                 counts["generations"] += 1
                 counts["truncated"] += bool(generation.get("truncated"))
                 for item, instruction in enumerate(generation.get("instructions") or []):

@@ -1,4 +1,4 @@
-"""Human review against a real argilla-server 2.8.0 (`tests/argilla_server.py` starts it
+"""Human review against a real argilla-server 2.8.0 (`tests/support/argilla_server.py` starts it
 with noida-db on 127.0.0.1): push for review, annotate through the API as a reviewer
 would, pull the verdicts back. Marked `e2e`.
 """
@@ -21,9 +21,8 @@ from distilabel_selfinstruct.publishing.review import (
     ArgillaReviewError,
     push_for_review,
 )
-
-from .argilla_server import API_KEY, argilla_stack
-from .conftest import REPO
+from tests.conftest import REPO
+from tests.support.argilla_server import API_KEY, argilla_stack
 
 pytestmark = pytest.mark.e2e
 

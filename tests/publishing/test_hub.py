@@ -1,6 +1,6 @@
 """Publishing to the Hub: the main job pushes a fresh dataset with `--push-to-hub`, and the
 real `huggingface_hub` and `datasets` clients read it back. The Hub cannot be reached from
-here, so the server is the project's local stand-in (`tests/hub_server.py`), on 127.0.0.1.
+here, so the server is the project's local stand-in (`tests/support/hub_server.py`), on 127.0.0.1.
 Every client runs in a child process whose environment points it there. Marked `e2e`.
 """
 
@@ -15,9 +15,8 @@ from datasets import load_from_disk
 from distilabel.distiset import Distiset
 
 from distilabel_selfinstruct import CONFIGS
-
-from .conftest import REPO
-from .hub_server import environment, local_hub
+from tests.conftest import REPO
+from tests.support.hub_server import environment, local_hub
 
 pytestmark = pytest.mark.e2e
 

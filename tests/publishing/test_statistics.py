@@ -1,4 +1,4 @@
-"""The dataset statistics (the paper's Table 1), the verb/object rule and the figures."""
+"""The dataset statistics (the paper's Table 1) and the verb/object rule."""
 
 from collections import Counter
 
@@ -6,12 +6,6 @@ import pytest
 from datasets import Dataset, DatasetDict
 from distilabel.distiset import Distiset
 
-from distilabel_selfinstruct.publishing.figures import (
-    plot_lengths,
-    plot_similarity_to_seeds,
-    plot_verbs,
-    similarity_to_seeds,
-)
 from distilabel_selfinstruct.publishing.statistics import (
     dataset_statistics,
     leading_verb_object,
@@ -63,25 +57,3 @@ def test_leading_verbs_and_objects_of_the_paper_user_instructions(shared):
     assert {"write", "give", "make"} <= {verb for verb, _ in verbs.most_common(15)}
     assert leading_verb_object("Make a list of five fruits.") == ("make", "fruits")
     assert leading_verb_object("Given a sentence, fix its grammar.") is None
-
-
-def test_similarity_to_seeds_is_exact_rouge(shared):
-    from rouge_score import rouge_scorer
-
-    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
-    seeds = ["Tell me a joke.", "Translate the sentence into French.", "Add two numbers."]
-    texts = ["Tell me a joke about cats.", "Translate this sentence to German.", "Sing."]
-    expected = [max(scorer.score(seed, text)["rougeL"].fmeasure for seed in seeds)
-                for text in texts]  # fmt: skip
-    assert similarity_to_seeds(texts, seeds) == expected
-
-
-def test_figures_are_png_files(tmp_path):
-    paths = [
-        plot_similarity_to_seeds([0.1, 0.5, 0.69], 0.7, tmp_path / "a.png"),
-        plot_lengths([5, 8], [3], [1, 20], tmp_path / "b.png"),
-        plot_verbs(Counter({("write", "story"): 3, ("give", None): 1}), tmp_path / "c.png"),
-        plot_verbs(Counter(), tmp_path / "d.png"),
-    ]
-    for path in paths:
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

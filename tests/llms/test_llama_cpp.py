@@ -3,8 +3,7 @@
 import pytest
 
 from distilabel_selfinstruct import LlamaCppCompletionLLM
-
-from .conftest import in_child
+from tests.conftest import in_child
 
 pytestmark = pytest.mark.e2e
 

@@ -9,9 +9,8 @@ from datasets import load_from_disk
 
 from distilabel_selfinstruct import embedded_model_path
 from distilabel_selfinstruct.prompts import render_prompt
-
-from .openai_server import ScriptedServer, scripted_text
-from .test_main_job_failures import SMALL, job
+from tests.pipelines.test_self_instruct_failures import SMALL, job
+from tests.support.openai_server import ScriptedServer, scripted_text
 
 pytestmark = pytest.mark.e2e
 

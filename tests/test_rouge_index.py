@@ -7,8 +7,7 @@ from rouge_score import rouge_scorer
 
 from distilabel_selfinstruct import RougeLIndex
 from distilabel_selfinstruct.rouge_index import rouge_l_fmeasure, tokenize
-
-from .conftest import read_jsonl
+from tests.conftest import read_jsonl
 
 SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
 

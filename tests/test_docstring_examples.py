@@ -14,8 +14,7 @@ import pytest
 
 import distilabel_selfinstruct
 from distilabel_selfinstruct import pipeline
-
-from .conftest import REPO
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
 

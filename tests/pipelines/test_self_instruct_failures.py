@@ -1,8 +1,10 @@
-"""The main job (`pipelines/self_instruct.py`) under bad input and misbehaving servers, run
-as a user runs it (a child process). Every case ends within its deadline with one clear
-line and the right exit code, publishes nothing it should not, and keeps the user's files.
+"""The main job (`pipelines/self_instruct.py`, `distilabel_selfinstruct.cli.run`) under bad
+input and misbehaving servers. Every case ends within its deadline with one clear line and
+the right exit code, publishes nothing it should not, and keeps the user's files. Cases that
+end before any generation call the job's `main` in this process (`job_here`); the others
+run it as a user runs it, in a child process (`job`).
 
-The servers are `tests/openai_server.py` (a scripted OpenAI-compatible server) because a
+The servers are `tests/support/openai_server.py` (a scripted OpenAI-compatible server) because a
 real one cannot be made to fail on demand; cases that run the whole pipeline are `e2e`.
 """
 
@@ -14,16 +16,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from datasets import load_from_disk
 from distilabel.pipeline import Pipeline as DistilabelPipeline
 
 from distilabel_selfinstruct import CONFIGS, RunLock
+from distilabel_selfinstruct.cli.run import main
 from distilabel_selfinstruct.constants import CARD_FOLDER, RUN_SUMMARY_FILE
-
-from .conftest import REPO
-from .openai_server import ScriptedServer
+from tests.conftest import REPO
+from tests.support.openai_server import ScriptedServer
 
 JOB = str(REPO / "pipelines" / "self_instruct.py")
 SMALL = ["--num-instructions", "3", "--num-prompts", "2", "--seed", "3"]
@@ -42,6 +45,19 @@ def steady(server, tmp_path_factory):
     run = served(server, "script", output)
     assert run.returncode == 0, run.stderr[-2000:]
     return output
+
+
+def job_here(capsys, *arguments):
+    """The job's `main` in this process: its exit code, stdout and stderr."""
+    started = time.monotonic()
+    status = main([str(argument) for argument in arguments])
+    captured = capsys.readouterr()
+    return SimpleNamespace(
+        returncode=status,
+        stdout=captured.out,
+        stderr=captured.err,
+        elapsed=time.monotonic() - started,
+    )
 
 
 def job(*arguments, timeout=120, env=None):
@@ -71,8 +87,8 @@ def served(server, mode, output, *extra):
         (["--model-path", "missing.gguf"], "--model-path: no such file: missing.gguf"),
     ],
 )
-def test_out_of_range_options_are_refused_at_once(tmp_path, arguments, message):
-    run = job(*arguments, "--output-dir", tmp_path / "out")
+def test_out_of_range_options_are_refused_at_once(tmp_path, capsys, arguments, message):
+    run = job_here(capsys, *arguments, "--output-dir", tmp_path / "out")
     assert (
         run.returncode == 2 and error_lines(run) == [f"error: {message}"]
     ) or message in run.stderr
@@ -96,16 +112,16 @@ def test_a_directory_of_the_users_files_is_never_touched(tmp_path):
     assert (mine / "src" / "code.py").read_text() == "print('hi')"
 
 
-def test_an_output_path_that_is_a_file_is_refused(tmp_path):
+def test_an_output_path_that_is_a_file_is_refused(tmp_path, capsys):
     target = tmp_path / "notes.txt"
     target.write_text("keep me")
-    run = job("--output-dir", target)
+    run = job_here(capsys, "--output-dir", target)
     assert run.returncode == 2 and "is a file, not a directory" in run.stderr
     assert target.read_text() == "keep me"
 
 
-def test_an_unwritable_location_is_refused_before_any_generation(tmp_path):
-    run = job("--output-dir", "/proc/self-instruct/out")
+def test_an_unwritable_location_is_refused_before_any_generation(tmp_path, capsys):
+    run = job_here(capsys, "--output-dir", "/proc/self-instruct/out")
     assert run.returncode == 2
     assert error_lines(run)[0].startswith("error: cannot write in /proc/self-instruct")
 
@@ -119,12 +135,12 @@ def test_a_second_run_into_the_same_directory_stops_at_once(tmp_path):
     assert "give another --output-dir" in run.stderr
 
 
-def test_a_seed_file_that_is_not_utf8_names_the_file_and_byte(tmp_path):
+def test_a_seed_file_that_is_not_utf8_names_the_file_and_byte(tmp_path, capsys):
     seeds = tmp_path / "seeds.jsonl"
     line = '{"instruction": "Translate caf\xe9.", "instances": [{"input": "", "output": "x"}], "is_classification": false}\n'
     first = line.replace("\xe9", "e")  # a valid line, then the same in Latin-1
     seeds.write_bytes(first.encode() + line.encode("latin-1"))
-    run = job("--seeds", seeds, "--output-dir", tmp_path / "out")
+    run = job_here(capsys, "--seeds", seeds, "--output-dir", tmp_path / "out")
     assert run.returncode == 2
     assert f"seed tasks from {seeds}" in run.stderr
     offset = len(first.encode()) + line.encode("latin-1").index(b"\xe9")
@@ -152,12 +168,17 @@ def test_an_unreachable_hub_seed_id_is_one_line(tmp_path):
         ("unauthorized", "refused the request (HTTP 401: Incorrect API key provided.)"),
         ("chatonly", "answered 404 for /v1/completions with model 'm'"),
         ("malformed", "did not give an OpenAI response on /v1/completions"),
-        ("stall", "did not answer within 10 s"),
+        pytest.param("stall", "did not answer within 10 s", marks=pytest.mark.e2e),
     ],
 )
-def test_a_server_that_cannot_serve_fails_the_preflight_in_seconds(server, tmp_path, mode, message):
+def test_a_server_that_cannot_serve_fails_the_preflight_in_seconds(
+    server, tmp_path, capsys, mode, message
+):
+    """The stalled server waits out the preflight's 10 s (`e2e`, for time; the timeout
+    itself is tested on `check_server` in `tests/test_preflight.py`)."""
     url = "http://127.0.0.1:9/v1" if mode == "down" else server.url(mode)
-    run = job(*SMALL, "--base-url", url, "--model", "m", "--output-dir", tmp_path / "out")
+    arguments = [*SMALL, "--base-url", url, "--model", "m", "--output-dir", tmp_path / "out"]
+    run = job_here(capsys, *arguments)
     assert run.returncode == 2 and run.elapsed < 30
     assert len(error_lines(run)) == 1 and error_lines(run)[0].startswith("error: preflight: ")
     assert message in run.stderr

@@ -164,5 +164,10 @@ class ScriptedServer:
         self._server.shutdown()
         self._server.server_close()
 
+    def requests(self, mode: str) -> int:
+        """How many requests reached `mode` so far."""
+        with self._server._lock:
+            return self._server._counts.get(mode, 0)
+
     def url(self, mode: str) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/{mode}/v1"

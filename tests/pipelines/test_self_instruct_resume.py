@@ -15,8 +15,7 @@ import pytest
 from datasets import load_from_disk
 
 from distilabel_selfinstruct import CONFIGS
-
-from .conftest import REPO
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
 

@@ -5,8 +5,7 @@ import pytest
 from distilabel_selfinstruct import LlamaCppCompletionLLM
 from distilabel_selfinstruct.llms.llama_prefix import PrefixReuse, fixed_prefix
 from distilabel_selfinstruct.prompts import render_prompt
-
-from .conftest import in_child
+from tests.conftest import in_child
 
 INSTRUCTIONS = [
     "Sort the numbers in ascending order.",

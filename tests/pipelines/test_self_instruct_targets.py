@@ -1,6 +1,6 @@
 """Every target count ends: the main job over many small targets, seeds and filter outcomes
 (including runs whose instance filter keeps nothing at all, so that every later step
-gets no row), against the scripted OpenAI-compatible server of `tests/openai_server.py`
+gets no row), against the scripted OpenAI-compatible server of `tests/support/openai_server.py`
 (a real model cannot be steered into these outcomes). Each run must end, with the
 target's instructions and all four configs, or with the one-line "nothing usable" error.
 Marked `e2e`.
@@ -16,9 +16,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from distilabel_selfinstruct import CONFIGS
-
-from .conftest import REPO
-from .openai_server import ScriptedServer
+from tests.conftest import REPO
+from tests.support.openai_server import ScriptedServer
 
 pytestmark = pytest.mark.e2e
 

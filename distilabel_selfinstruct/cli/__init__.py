@@ -1,0 +1,3 @@
+"""The command-line jobs: `run` (generate a dataset), `publish` (its card, the Hub) and
+`review` (Argilla). `pipelines/*.py` call them.
+"""

@@ -1,0 +1,59 @@
+"""The main job's command line: options, defaults and refusals before any generation (the
+full run is covered by `tests/test_pipeline.py` and the other `test_self_instruct_*` files).
+The job's `main` runs in this process.
+"""
+
+import pytest
+
+from distilabel_selfinstruct.cli.run import main
+
+
+def run_main(capsys, *arguments):
+    try:
+        status = main([str(argument) for argument in arguments])
+    except SystemExit as exit:  # argparse's --help
+        status = exit.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_help_documents_every_option(capsys):
+    status, out, _ = run_main(capsys, "--help")
+    assert status == 0
+    for option in ("--seeds", "--num-instructions", "--num-prompts", "--max-rounds",
+                   "--max-generated-tokens", "--threshold", "--seed", "--model-path",
+                   "--base-url", "--model", "--mode", "--output-dir", "--work-dir",
+                   "--restart", "--overwrite", "--stall-timeout", "--ray", "--ray-address",
+                   "--report", "--push-to-hub",
+                   "--private"):  # fmt: skip
+        assert f"  {option} " in out or f"  {option}\n" in out, option
+    assert "(default: 100)" in out and "OPENAI_API_KEY" in out
+
+
+def test_a_server_needs_a_model_name(capsys):
+    status, _, err = run_main(capsys, "--base-url", "http://127.0.0.1:9/v1")
+    assert status == 2 and "--base-url needs --model" in err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--model-path", "x.gguf"],
+         "give --base-url or --model-path, not both"),
+        (["--num-instructions", "0"], "--num-instructions must be at least 1"),
+    ],
+)  # fmt: skip
+def test_contradictory_or_empty_requests_are_refused(arguments, message, tmp_path, capsys):
+    status, _, err = run_main(capsys, *arguments, "--output-dir", tmp_path / "out")
+    assert status == 2 and message in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_seed_file_fails_before_any_generation(tmp_path, capsys):
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text('{"instruction": "Say hi.", "instances": []}\n', encoding="utf-8")
+    status, _, err = run_main(capsys, "--seeds", seeds, "--output-dir", tmp_path / "out")
+    assert status == 2
+    assert err.startswith("error: 2 problem(s) in seed tasks from")
+    assert "line 1, field 'instances': empty" in err
+    assert "line 1, field 'is_classification': missing" in err
