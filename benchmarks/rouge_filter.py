@@ -115,6 +115,21 @@ def check_prefix(seeds: list[str], stream: Iterator[str], count: int) -> tuple[b
     return same, kept
 
 
+def probe_times(
+    index: RougeLIndex, pool_tokens: list[list[str]], probes: list[str]
+) -> tuple[float, float]:
+    """Seconds per candidate of the index and of brute force (on fewer probes) at this size."""
+    tick = time.perf_counter()
+    for probe in probes:
+        index.most_similar(probe)
+    fast = (time.perf_counter() - tick) / len(probes)
+    brute_probes = probes[: max(2, 20_000 // len(index))]
+    tick = time.perf_counter()
+    for probe in brute_probes:
+        brute_force_scores(tokenize(probe), pool_tokens)
+    return fast, (time.perf_counter() - tick) / len(brute_probes)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -163,16 +178,7 @@ def main() -> None:
             paper_time = filtering
         if len(index) >= checkpoints[0]:
             size = checkpoints.pop(0)
-            probes = [next(stream) for _ in range(300)]
-            tick = time.perf_counter()
-            for probe in probes:
-                index.most_similar(probe)
-            fast = (time.perf_counter() - tick) / len(probes)
-            brute_probes = probes[: max(2, 20_000 // size)]
-            tick = time.perf_counter()
-            for probe in brute_probes:
-                brute_force_scores(tokenize(probe), pool_tokens)
-            brute = (time.perf_counter() - tick) / len(brute_probes)
+            fast, brute = probe_times(index, pool_tokens, [next(stream) for _ in range(300)])
             print(
                 f"{size:>8,} {fast * 1e3:>13.3f} {brute * 1e3:>14.1f} {brute / fast:>7.0f}x"
                 f" {len(index) / judged:>9.0%}",

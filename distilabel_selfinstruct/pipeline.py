@@ -135,21 +135,20 @@ def build_self_instruct_pipeline(
             print(distiset["instructions"]["train"]["instruction"])
             print(distiset["finetuning"]["train"][0])
         ```
+
+        ```text
+        ...[...]
+        {...'messages': [{'role': 'user', 'content': ...}, {'role': 'assistant', 'content': ...}]}
+        ```
     """
 
     unknown = set(stage_llm_factories or {}) - set(LLM_STAGES)
     if unknown:
         raise ValueError(f"unknown stage(s) {sorted(unknown)}; stages with an LLM: {LLM_STAGES}")
-
-    def make_llm(stage: str) -> LLM:
-        """The stage's LLM, with the run's seed and journal where it takes them."""
-        llm = (stage_llm_factories or {}).get(stage, llm_factory)()
-        if any(parameter.name == "seed" for parameter in llm.generate_parameters):
-            llm.generation_kwargs = {"seed": seed, **(llm.generation_kwargs or {})}
-        if journal_dir is not None and isinstance(llm, JournaledGeneration):
-            llm.journal_dir = str(journal_dir)
-        return llm
-
+    llms = {
+        stage: _stage_llm((stage_llm_factories or {}).get(stage, llm_factory), seed, journal_dir)
+        for stage in LLM_STAGES
+    }
     seed_source = {"tasks": seeds} if isinstance(seeds, list) else {"source": seeds}
     pipeline_class = {_DistilabelPipeline: Pipeline, _DistilabelRayPipeline: RayPipeline}.get(
         pipeline_class, pipeline_class
@@ -157,7 +156,7 @@ def build_self_instruct_pipeline(
     with pipeline_class(name=name, cache_dir=cache_dir, **pipeline_kwargs) as pipeline:
         bootstrap = SelfInstructBootstrap(
             name=BOOTSTRAP,
-            llm=make_llm(BOOTSTRAP),
+            llm=llms[BOOTSTRAP],
             num_instructions=num_instructions,
             num_prompts=num_prompts,
             max_rounds=max_rounds,
@@ -168,28 +167,41 @@ def build_self_instruct_pipeline(
             add_raw_input=False,
             **seed_source,
         )
-        classification = ClassificationIdentification(
-            name=CLASSIFICATION,
-            llm=make_llm(CLASSIFICATION),
-            add_raw_input=False,
-        )
-        instances = InstanceGeneration(
-            name=INSTANCE_GENERATION,
-            llm=make_llm(INSTANCE_GENERATION),
-            beyond_paper=not paper_rules,
-            add_raw_input=False,
-        )
-        instance_filter = InstanceFilter(
-            name=INSTANCE_FILTER, seed=seed, beyond_paper=not paper_rules
-        )
-        instructions = SelectColumns(name=INSTRUCTIONS_CONFIG, columns=INSTRUCTION_COLUMNS)
-        flat = FlattenInstances(name=INSTANCES_CONFIG)
-        finetuning = FinetuningFormats(name=FINETUNING_CONFIG, seed=seed)
-        rejected = CollectRejected(name=REJECTED_CONFIG, sources=[BOOTSTRAP, INSTANCE_FILTER])
-
-        bootstrap >> classification >> instances >> [instructions, instance_filter]
-        instance_filter >> [flat, finetuning, rejected]
+        _add_later_stages(bootstrap, llms, seed, paper_rules)
     return pipeline
+
+
+def _stage_llm(factory: Callable[[], LLM], seed: int, journal_dir: str | Path | None) -> LLM:
+    """A stage's LLM, with the run's seed and journal where it takes them."""
+    llm = factory()
+    if any(parameter.name == "seed" for parameter in llm.generate_parameters):
+        llm.generation_kwargs = {"seed": seed, **(llm.generation_kwargs or {})}
+    if journal_dir is not None and isinstance(llm, JournaledGeneration):
+        llm.journal_dir = str(journal_dir)
+    return llm
+
+
+def _add_later_stages(
+    bootstrap: SelfInstructBootstrap, llms: Mapping[str, LLM], seed: int, paper_rules: bool
+) -> None:
+    """Classification, instances, their filter and the four configs, after `bootstrap`
+    (inside the pipeline's `with` block)."""
+    classification = ClassificationIdentification(
+        name=CLASSIFICATION, llm=llms[CLASSIFICATION], add_raw_input=False
+    )
+    instances = InstanceGeneration(
+        name=INSTANCE_GENERATION,
+        llm=llms[INSTANCE_GENERATION],
+        beyond_paper=not paper_rules,
+        add_raw_input=False,
+    )
+    instance_filter = InstanceFilter(name=INSTANCE_FILTER, seed=seed, beyond_paper=not paper_rules)
+    instructions = SelectColumns(name=INSTRUCTIONS_CONFIG, columns=INSTRUCTION_COLUMNS)
+    flat = FlattenInstances(name=INSTANCES_CONFIG)
+    finetuning = FinetuningFormats(name=FINETUNING_CONFIG, seed=seed)
+    rejected = CollectRejected(name=REJECTED_CONFIG, sources=[BOOTSTRAP, INSTANCE_FILTER])
+    bootstrap >> classification >> instances >> [instructions, instance_filter]
+    instance_filter >> [flat, finetuning, rejected]
 
 
 def llm_from_options(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -113,47 +113,18 @@ def _check_task(record: Any, position: int, where: str, problems: list[str]) -> 
         bad("instruction", f"expected a string, got {_type_name(instruction)}")
     elif not instruction.strip():
         bad("instruction", "empty")
-
     task_id = record.get("id", f"seed_task_{position}")
     if not isinstance(task_id, str) or not task_id.strip():
         bad("id", f"expected a non-empty string, got {task_id!r}")
     name = record.get("name", "")
     if not isinstance(name, str):
         bad("name", f"expected a string, got {_type_name(name)}")
-
     is_classification = record.get("is_classification")
     if "is_classification" not in record:
         bad("is_classification", "missing (true or false)")
     elif not isinstance(is_classification, bool):
         bad("is_classification", f"expected true or false, got {is_classification!r}")
-
-    instances: list[SeedInstance] = []
-    raw_instances = record.get("instances")
-    if "instances" not in record:
-        bad("instances", "missing")
-    elif not isinstance(raw_instances, list):
-        bad("instances", f"expected a list, got {_type_name(raw_instances)}")
-    elif not raw_instances:
-        bad("instances", "empty: give at least one {input, output} example")
-    else:
-        for index, instance in enumerate(raw_instances):
-            field = f"instances[{index}]"
-            if not isinstance(instance, Mapping):
-                bad(field, f"expected an object with input and output, got {_type_name(instance)}")
-                continue
-            value_input = instance.get("input", "")
-            value_output = instance.get("output")
-            if not isinstance(value_input, str):
-                bad(f"{field}.input", f"expected a string, got {_type_name(value_input)}")
-            if "output" not in instance:
-                bad(f"{field}.output", "missing")
-            elif not isinstance(value_output, str):
-                bad(f"{field}.output", f"expected a string, got {_type_name(value_output)}")
-            elif not value_output.strip():
-                bad(f"{field}.output", "empty")
-            else:
-                instances.append(SeedInstance(input=value_input, output=value_output))
-
+    instances = _check_instances(record, bad)
     if len(problems) > before:
         return None
     return SeedTask(
@@ -163,6 +134,41 @@ def _check_task(record: Any, position: int, where: str, problems: list[str]) -> 
         instances=tuple(instances),
         is_classification=is_classification,
     )
+
+
+def _check_instances(
+    record: Mapping[str, Any], bad: Callable[[str, str], None]
+) -> list[SeedInstance]:
+    """The record's valid instances; each problem goes to `bad(field, message)`."""
+    raw_instances = record.get("instances")
+    if "instances" not in record:
+        bad("instances", "missing")
+        return []
+    if not isinstance(raw_instances, list):
+        bad("instances", f"expected a list, got {_type_name(raw_instances)}")
+        return []
+    if not raw_instances:
+        bad("instances", "empty: give at least one {input, output} example")
+        return []
+    instances = []
+    for index, instance in enumerate(raw_instances):
+        field = f"instances[{index}]"
+        if not isinstance(instance, Mapping):
+            bad(field, f"expected an object with input and output, got {_type_name(instance)}")
+            continue
+        value_input = instance.get("input", "")
+        value_output = instance.get("output")
+        if not isinstance(value_input, str):
+            bad(f"{field}.input", f"expected a string, got {_type_name(value_input)}")
+        if "output" not in instance:
+            bad(f"{field}.output", "missing")
+        elif not isinstance(value_output, str):
+            bad(f"{field}.output", f"expected a string, got {_type_name(value_output)}")
+        elif not value_output.strip():
+            bad(f"{field}.output", "empty")
+        else:
+            instances.append(SeedInstance(input=value_input, output=value_output))
+    return instances
 
 
 def validate_seed_tasks(records: Iterable[tuple[str, Any]], source: str) -> list[SeedTask]:

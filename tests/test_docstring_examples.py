@@ -1,9 +1,13 @@
-"""Every ```python example in the public API's docstrings runs, on the embedded model.
+"""Every ```python example in the public API's docstrings and in the README runs, on the
+embedded model, and prints what the ```text block after it says (`...` stands for any text:
+model outputs, distilabel's log lines).
 
 Each runs in a child process: the examples load llama.cpp, whose threads must not live in
-the test process (distilabel forks its workers from it). Marked `e2e`.
+the test process (distilabel forks its workers from it). Marked `e2e`, except the check that
+every example says what it prints.
 """
 
+import doctest
 import inspect
 import re
 import subprocess
@@ -13,39 +17,54 @@ import textwrap
 import pytest
 
 import distilabel_selfinstruct
-from distilabel_selfinstruct import pipeline
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.e2e
-
-_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
+_BLOCK = re.compile(r"```python\n(.*?)```(?:\s*```text\n(.*?)```)?", re.DOTALL)
+_CHECKER = doctest.OutputChecker()
+_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
 def examples():
     documented = [
         getattr(distilabel_selfinstruct, name) for name in distilabel_selfinstruct.__all__
     ]
-    documented.append(pipeline.build_self_instruct_pipeline)
     for obj in documented:
-        for number, block in enumerate(_BLOCK.findall(inspect.getdoc(obj) or "")):
+        doc = inspect.getdoc(obj) or ""
+        for number, (code, expected) in enumerate(_BLOCK.findall(doc)):
             name = getattr(obj, "__name__", type(obj).__name__)
-            yield pytest.param(textwrap.dedent(block), id=f"{name}-{number}")
+            yield pytest.param(
+                textwrap.dedent(code), textwrap.dedent(expected), id=f"{name}-{number}"
+            )
 
 
 def readme_examples():
     """The README's examples that run as they are (the others need the reader's files)."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    for number, block in enumerate(_BLOCK.findall(text)):
-        if "my_seed_tasks.jsonl" not in block:
-            yield pytest.param(block, id=f"README-{number}")
+    for number, (code, expected) in enumerate(_BLOCK.findall(text)):
+        if "my_seed_tasks.jsonl" not in code:
+            yield pytest.param(code, expected, id=f"README-{number}")
 
 
-@pytest.mark.parametrize("code", [*examples(), *readme_examples()])
-def test_docstring_example_runs(code, tmp_path):
+@pytest.mark.e2e
+@pytest.mark.parametrize(("code", "expected"), [*examples(), *readme_examples()])
+def test_each_example_prints_what_it_says(code, expected, tmp_path):
     run = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600
     )
     assert run.returncode == 0, run.stderr[-3000:]
+    assert _CHECKER.check_output(expected, run.stdout, _FLAGS), (
+        f"expected:\n{expected}\ngot:\n{run.stdout[-3000:]}"
+    )
+
+
+def test_every_example_says_what_it_prints():
+    """An example prints something, and a ```text block after it says what."""
+    silent = [
+        param.id
+        for param in [*examples(), *readme_examples()]
+        if "print(" not in param.values[0] or not param.values[1].strip()
+    ]
+    assert not silent, f"examples without a printed result to compare: {silent}"
 
 
 def test_every_step_has_an_example():

@@ -43,8 +43,7 @@ def push(dataset_dir: Path, options: ReviewOptions) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    quiet_import_warnings()
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -80,7 +79,12 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument("--workspace", help="the Argilla workspace (default: the first one)")
         sub.add_argument("--api-url", help="the Argilla server (default: ARGILLA_API_URL)")
         sub.add_argument("--api-key", help="the API key (default: ARGILLA_API_KEY)")
-    args = parser.parse_args(argv)  # fmt: skip
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    quiet_import_warnings()
+    args = _parser().parse_args(argv)
 
     if args.command == "push":
         if not (args.dataset_dir / INSTANCES_CONFIG).is_dir():

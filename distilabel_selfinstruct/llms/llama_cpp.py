@@ -101,10 +101,17 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
         ```python
         from distilabel_selfinstruct import LlamaCppCompletionLLM
 
-        llm = LlamaCppCompletionLLM(generation_kwargs={"max_new_tokens": 16, "stop": ["\\n"]})
+        llm = LlamaCppCompletionLLM(
+            generation_kwargs={"max_new_tokens": 16, "temperature": 0.0, "stop": ["\\n"]}
+        )
         llm.load()
-        output = llm.generate_outputs(inputs=["The three primary colours are"])
-        print(output[0]["generations"][0])
+        prompt = "The three primary colours are"
+        output = llm.generate_outputs(inputs=[prompt], **llm.generation_kwargs)
+        print(prompt + output[0]["generations"][0])
+        ```
+
+        ```text
+        The three primary colours are yellow, red and blue.
         ```
     """
 

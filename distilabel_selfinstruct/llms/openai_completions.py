@@ -38,7 +38,12 @@ class OpenAICompletionLLM(JournaledGeneration, OpenAILLM):
         from distilabel_selfinstruct import OpenAICompletionLLM
 
         llm = OpenAICompletionLLM(model="my-base-model", base_url="http://127.0.0.1:8000/v1")
-        llm.load()  # then use it as the `llm` of any Self-Instruct task
+        llm.load()  # no request yet: use it as the `llm` of any Self-Instruct task
+        print(llm.model_name, llm.mode)
+        ```
+
+        ```text
+        my-base-model completion
         ```
     """
 

@@ -63,21 +63,9 @@ def push_to_hub(
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         distiset = Distiset.load_from_disk(root)
         distiset.push_to_hub(repo_id, private=private, token=token, generate_card=False)
-        pushed = DatasetCard.load(repo_id, repo_type="dataset", token=token)
-        ours = DatasetCard(readme.read_text(encoding="utf-8"))
-        merged = {**pushed.data.to_dict(), **ours.data.to_dict()}
-        card = DatasetCard(f"---\n{DatasetCardData(**merged).to_yaml()}\n---\n{ours.text}")
-        operations = [CommitOperationAdd("README.md", str(card).encode("utf-8"))]
-        operations += [
-            CommitOperationAdd(f"figures/{path.name}", path)
-            for path in sorted((folder / "figures").glob("*.png"))
-        ]
-        for name in ("pipeline.yaml", RUN_SUMMARY_FILE):
-            if (folder / name).exists():
-                operations.append(CommitOperationAdd(name, folder / name))
         api.create_commit(
             repo_id,
-            operations,
+            _card_operations(repo_id, token, readme, folder),
             repo_type="dataset",
             commit_message="Self-Instruct dataset card, figures and pipeline",
         )
@@ -87,3 +75,23 @@ def push_to_hub(
             " run the same push again to retry"
         ) from error
     return f"{api.endpoint}/datasets/{repo_id}"
+
+
+def _card_operations(
+    repo_id: str, token: str, readme: Path, folder: Path
+) -> list[CommitOperationAdd]:
+    """The card (our YAML merged into what `datasets` wrote when it pushed the configs), its
+    figures, `pipeline.yaml` and the run summary, as one commit's files."""
+    pushed = DatasetCard.load(repo_id, repo_type="dataset", token=token)
+    ours = DatasetCard(readme.read_text(encoding="utf-8"))
+    merged = {**pushed.data.to_dict(), **ours.data.to_dict()}
+    card = DatasetCard(f"---\n{DatasetCardData(**merged).to_yaml()}\n---\n{ours.text}")
+    operations = [CommitOperationAdd("README.md", str(card).encode("utf-8"))]
+    operations += [
+        CommitOperationAdd(f"figures/{path.name}", path)
+        for path in sorted((folder / "figures").glob("*.png"))
+    ]
+    for name in ("pipeline.yaml", RUN_SUMMARY_FILE):
+        if (folder / name).exists():
+            operations.append(CommitOperationAdd(name, folder / name))
+    return operations

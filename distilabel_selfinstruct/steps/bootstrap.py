@@ -101,6 +101,10 @@ class SelfInstructBootstrap(
         for rows, last in bootstrap.process():
             print([(row["round"], row["instruction"]) for row in rows], last)
         ```
+
+        ```text
+        [(0, '...')...] True
+        ```
     """
 
     num_instructions: RuntimeParameter[int] = Field(

@@ -118,6 +118,10 @@ class ClassificationIdentification(PromptedTask, Task):
         rows = next(task.process([{"instruction": "Is the review positive or negative?"}]))
         print(rows[0]["is_classification"], rows[0]["classification_error"])
         ```
+
+        ```text
+        True None
+        ```
     """
 
     method: Literal["auto", "likelihood", "answer"] = Field(

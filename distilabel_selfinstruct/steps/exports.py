@@ -114,6 +114,10 @@ class FlattenInstances(Step):
         print(next(step.process([{"id": "t1", "instruction": "Add.", "instances": [
             {"input": "2 3", "output": "5"}, {"input": "1 1", "output": "2"}]}])))
         ```
+
+        ```text
+        [{'instruction_id': 't1', 'instruction': 'Add.', 'input': '2 3', 'output': '5', 'is_classification': None}, {'instruction_id': 't1', 'instruction': 'Add.', 'input': '1 1', 'output': '2', 'is_classification': None}]
+        ```
     """
 
     @property
@@ -154,6 +158,14 @@ class FinetuningFormats(GlobalStep):
         rows = next(step.process([{"id": "t1", "instruction": "Add.", "instances": [
             {"input": "2 3", "output": "5"}]}]))
         print(rows[0]["prompt"], rows[0]["messages"])
+        ```
+
+        ```text
+        Add.
+
+        2 3
+
+        Output: [{'role': 'user', 'content': 'Add.\\n\\n2 3'}, {'role': 'assistant', 'content': '5'}]
         ```
     """
 
@@ -221,6 +233,10 @@ class CollectRejected(GlobalStep):
             distiset = pipeline.run(use_cache=False)
             # A single leaf step makes the "default" config.
             print(distiset["default"]["train"]["rejected_by"])  # ["blocked_keyword"]
+        ```
+
+        ```text
+        ...['blocked_keyword']
         ```
     """
 

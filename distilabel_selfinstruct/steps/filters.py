@@ -117,7 +117,10 @@ class InstructionFilter(InstructionRules, RejectionLog, Step):
         rows = next(step.process([{"instruction": "Draw a map of your town."},
                                   {"instruction": "Name three rivers in Africa."}]))
         print(rows, step.rejection_counts)
-        # [{'instruction': 'Name three rivers in Africa.'}] {'blocked_keyword': 1}
+        ```
+
+        ```text
+        [{'instruction': 'Name three rivers in Africa.'}] {'blocked_keyword': 1}
         ```
     """
 
@@ -177,7 +180,10 @@ class InstanceFilter(RejectionLog, Step):
         row = {"instruction": "Give the capital.", "instances": [
             {"input": "France", "output": "Paris"}, {"input": "Peru", "output": "Peru"}]}
         print(next(step.process([row]))[0]["instances"], step.rejection_counts)
-        # [{'input': 'France', 'output': 'Paris'}] {'input_equals_output': 1}
+        ```
+
+        ```text
+        [{'input': 'France', 'output': 'Paris'}] {'input_equals_output': 1}
         ```
     """
 

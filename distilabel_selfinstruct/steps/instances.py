@@ -166,6 +166,10 @@ class InstanceGeneration(PromptedTask, Task):
                                    "is_classification": False}]))
         print(rows[0]["instances"])
         ```
+
+        ```text
+        [{'input': '...', 'output': '...'}...]
+        ```
     """
 
     max_instances: RuntimeParameter[int] = Field(

@@ -80,6 +80,10 @@ class LoadSeedTasks(SeedSource, GeneratorStep):
         batch, last = next(loader.process())
         print(len(batch), batch[0]["instruction"], last)
         ```
+
+        ```text
+        32 Suggest what to pack for a weekend hiking trip in the mountains in early autumn. True
+        ```
     """
 
     @property

@@ -283,6 +283,10 @@ class InstructionProposal(ProposalPrompting, GlobalTask):
         rows = next(proposal.process(pool))
         print([row["instruction"] for row in rows])
         ```
+
+        ```text
+        ['...', '...'...]
+        ```
     """
 
     num_prompts: RuntimeParameter[int] = Field(default=NUM_PROMPTS, description="Prompts per call.")

@@ -47,6 +47,10 @@ class SelfInstructToArgilla(ArgillaBase, GlobalStep):
         # in a pipeline: instance_filter >> step (needs ARGILLA_API_URL and ARGILLA_API_KEY)
         print(step.dataset_name, step.sample_size)
         ```
+
+        ```text
+        self-instruct-review 200
+        ```
     """
 
     dataset_name: RuntimeParameter[str] = Field(

@@ -78,7 +78,10 @@ class RougeSimilarityFilter(NoveltyOptions, RejectionLog, GlobalStep):
             {"instruction": "List three uses of a paper clip.", "origin": "machine"},
         ]))
         print([(row["instruction"], row["most_similar_score"]) for row in rows])
-        # [('List three uses of a paper clip.', 0.0)]
+        ```
+
+        ```text
+        [('List three uses of a paper clip.', 0.18181818181818182)]
         ```
     """
 

@@ -13,7 +13,10 @@ first path segment picks its behaviour, so one server serves every test:
 - `chatonly`: HTTP 404 on `/v1/completions`, `script` on chat;
 - `flaky`: HTTP 500 on every third request, `script` otherwise;
 - `slow`: `script`, a quarter of a second late;
-- `noinstances`: `script`, but no instance prompt gets a usable answer.
+- `noinstances`: `script`, but no instance prompt gets a usable answer;
+- `held`: `script`, but once `ScriptedServer.hold(after=N)` was called, requests after the
+  N-th wait until `release()` (at most 10 minutes): a run stops at a known point, so that a
+  test can kill it there without racing it.
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "stall":
             time.sleep(3600)
             return
+        if mode == "held":
+            self.server.wait_if_held(count)
         if mode == "malformed":
             self._send(200, b'{"id": "x", "choices": [ {"text": "oops"', "application/json")
             return
@@ -142,6 +147,19 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._hold_after: int | None = None
+        self._released = threading.Event()
+        self._waiting = 0
+
+    def wait_if_held(self, count: int) -> None:
+        with self._lock:
+            held = self._hold_after is not None and count > self._hold_after
+            if held:
+                self._waiting += 1
+        if held:
+            self._released.wait(timeout=600)
+            with self._lock:
+                self._waiting -= 1
 
     def count(self, mode: str) -> int:
         with self._lock:
@@ -163,6 +181,20 @@ class ScriptedServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def hold(self, after: int | None) -> None:
+        """`held` mode answers `after` more requests, then makes the next ones wait
+        (`None`: answer every request)."""
+        with self._server._lock:
+            self._server._released.set()  # let any request still waiting go
+            self._server._released = threading.Event()
+            self._server._counts["held"] = 0
+            self._server._hold_after = after
+
+    def waiting(self) -> int:
+        """Requests of `held` mode waiting now."""
+        with self._server._lock:
+            return self._server._waiting
 
     def requests(self, mode: str) -> int:
         """How many requests reached `mode` so far."""
