@@ -15,8 +15,8 @@ def test_recorded_instance_generations(recorded):
         classification = record["row"]["is_classification"]
         truncated = record["output_tokens"] >= record["generation_kwargs"]["max_new_tokens"]
         assert ("Class label:" in record["prompt"]) == classification
-        task._truncated = truncated
-        instances = task.format_output(record["generation"], record["row"])["instances"]
+        parsed = task.parse_generation(record["generation"], record["row"], truncated)
+        instances = parsed["instances"]
         parse = parse_output_first if classification else parse_input_first
         complete = parse(record["generation"])
         assert instances == complete if not truncated else instances == complete[: len(instances)]
