@@ -17,7 +17,10 @@ __all__ = [
     "CARD_FOLDER",
     "CLASSIFICATION",
     "CONFIGS",
-    "FINETUNING_CONFIG",
+    "FINETUNING_ALPACA",
+    "FINETUNING_CONFIGS",
+    "FINETUNING_MESSAGES",
+    "FINETUNING_PROMPT_COMPLETION",
     "INSTANCES_CONFIG",
     "INSTANCE_FILTER",
     "INSTANCE_GENERATION",
@@ -48,8 +51,18 @@ LLM_STAGES = (BOOTSTRAP, CLASSIFICATION, INSTANCE_GENERATION)
 INSTRUCTIONS_CONFIG = "instructions"
 INSTANCES_CONFIG = "instances"
 REJECTED_CONFIG = "rejected"
-FINETUNING_CONFIG = "finetuning"
-CONFIGS = (INSTRUCTIONS_CONFIG, INSTANCES_CONFIG, REJECTED_CONFIG, FINETUNING_CONFIG)
+# One config per fine-tuning format, each with only its format's columns, so that TRL's
+# `SFTTrainer` reads it as it is (its dataset formats: conversational `messages`,
+# `prompt`/`completion`, language-modeling `text`).
+FINETUNING_MESSAGES = "finetuning_messages"
+FINETUNING_PROMPT_COMPLETION = "finetuning_prompt_completion"
+FINETUNING_ALPACA = "finetuning_alpaca"
+FINETUNING_CONFIGS = {
+    FINETUNING_MESSAGES: ("messages",),
+    FINETUNING_PROMPT_COMPLETION: ("prompt", "completion"),
+    FINETUNING_ALPACA: ("instruction", "input", "output", "text"),
+}
+CONFIGS = (INSTRUCTIONS_CONFIG, INSTANCES_CONFIG, REJECTED_CONFIG, *FINETUNING_CONFIGS)
 
 # Artifacts (`artifacts/<step>/<name>/`): each filter's rejected rows, the bootstrap's seeds.
 REJECTED_ARTIFACT = "rejected"

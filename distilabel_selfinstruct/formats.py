@@ -1,5 +1,6 @@
-"""Fine-tuning exports of Self-Instruct rows: the paper's prompt/completion form, Alpaca and
-chat `messages` (the format of TRL's SFT trainer).
+"""Fine-tuning exports of Self-Instruct rows: the paper's prompt/completion form, Alpaca
+(with its one-text layout) and chat `messages`: each one of the dataset formats of TRL's
+SFT trainer.
 
 Every function takes rows with `instruction` and `instances` (a list of `{input, output}`),
 as `InstanceFilter` emits them, and returns one record per instance.
@@ -15,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["END_OF_TEXT", "to_alpaca", "to_messages", "to_prompt_completion"]
+__all__ = ["END_OF_TEXT", "alpaca_text", "to_alpaca", "to_messages", "to_prompt_completion"]
 
 END_OF_TEXT = "<|endoftext|>"
 
@@ -32,15 +33,40 @@ def _instances(rows: Iterable[Mapping[str, Any]]) -> Iterable[tuple[str, str, st
             )
 
 
-def to_alpaca(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """Alpaca records: `instruction`, `input` (possibly empty) and `output`.
+def alpaca_text(instruction: str, given: str, output: str) -> str:
+    """An Alpaca record as one text, in Alpaca's sections (no input section when the input is
+    empty): what a trainer that takes one `text` column learns from.
 
     Examples:
-        >>> to_alpaca([{"instruction": "Add.", "instances": [{"input": "2 3", "output": "5"}]}])
-        [{'instruction': 'Add.', 'input': '2 3', 'output': '5'}]
+        >>> print(alpaca_text("Add.", "2 3", "5"))
+        ### Instruction:
+        Add.
+        <BLANKLINE>
+        ### Input:
+        2 3
+        <BLANKLINE>
+        ### Response:
+        5
+    """
+    sections = [("Instruction", instruction), ("Input", given), ("Response", output)]
+    return "\n\n".join(f"### {name}:\n{text}" for name, text in sections if text)
+
+
+def to_alpaca(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Alpaca records: `instruction`, `input` (possibly empty), `output`, and the three as
+    one `text` (`alpaca_text`; TRL's language-modeling format).
+
+    Examples:
+        >>> to_alpaca([{"instruction": "Add.", "instances": [{"input": "", "output": "0"}]}])
+        [{'instruction': 'Add.', 'input': '', 'output': '0', 'text': '### Instruction:\\nAdd.\\n\\n### Response:\\n0'}]
     """
     return [
-        {"instruction": instruction, "input": given, "output": output}
+        {
+            "instruction": instruction,
+            "input": given,
+            "output": output,
+            "text": alpaca_text(instruction, given, output),
+        }
         for instruction, given, output in _instances(rows)
     ]
 

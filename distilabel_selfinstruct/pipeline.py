@@ -15,7 +15,7 @@ from distilabel_selfinstruct._compat import Pipeline, RayPipeline
 from distilabel_selfinstruct.constants import (
     BOOTSTRAP,
     CLASSIFICATION,
-    FINETUNING_CONFIG,
+    FINETUNING_CONFIGS,
     INSTANCE_FILTER,
     INSTANCE_GENERATION,
     INSTANCES_CONFIG,
@@ -89,8 +89,9 @@ def build_self_instruct_pipeline(
       round, prompt tasks, most similar pool instruction and score, is_classification,
       token statistics in `distilabel_metadata`);
     - `instances`: one row per kept instance;
-    - `finetuning`: one record per instance in the paper's prompt/completion form, Alpaca
-      and chat `messages`;
+    - `finetuning_messages`, `finetuning_prompt_completion`, `finetuning_alpaca`: one
+      fine-tuning record per instance in each format, each config holding only its
+      format's columns, so that TRL's `SFTTrainer` takes it as it is (`FINETUNING_CONFIGS`);
     - `rejected`: every rejected instruction and instance with its rule.
 
     It is an ordinary distilabel pipeline: connect more steps to any of these (a quality
@@ -133,12 +134,12 @@ def build_self_instruct_pipeline(
             pipeline = build_self_instruct_pipeline(num_instructions=3, num_prompts=2)
             distiset = pipeline.run(use_cache=False)
             print(distiset["instructions"]["train"]["instruction"])
-            print(distiset["finetuning"]["train"][0])
+            print(distiset["finetuning_messages"]["train"][0])
         ```
 
         ```text
         ...[...]
-        {...'messages': [{'role': 'user', 'content': ...}, {'role': 'assistant', 'content': ...}]}
+        {'messages': [{'role': 'user', 'content': ...}, {'role': 'assistant', 'content': ...}]}
         ```
     """
 
@@ -198,10 +199,15 @@ def _add_later_stages(
     instance_filter = InstanceFilter(name=INSTANCE_FILTER, seed=seed, beyond_paper=not paper_rules)
     instructions = SelectColumns(name=INSTRUCTIONS_CONFIG, columns=INSTRUCTION_COLUMNS)
     flat = FlattenInstances(name=INSTANCES_CONFIG)
-    finetuning = FinetuningFormats(name=FINETUNING_CONFIG, seed=seed)
+    finetuning = FinetuningFormats(name="finetuning_formats", seed=seed)
+    formats = [
+        SelectColumns(name=config, columns=list(columns))
+        for config, columns in FINETUNING_CONFIGS.items()
+    ]
     rejected = CollectRejected(name=REJECTED_CONFIG, sources=[BOOTSTRAP, INSTANCE_FILTER])
     bootstrap >> classification >> instances >> [instructions, instance_filter]
     instance_filter >> [flat, finetuning, rejected]
+    finetuning >> formats
 
 
 def llm_from_options(

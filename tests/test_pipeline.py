@@ -8,6 +8,7 @@ import pytest
 from distilabel.pipeline import Pipeline
 
 from distilabel_selfinstruct import CONFIGS, build_self_instruct_pipeline
+from distilabel_selfinstruct.constants import FINETUNING_CONFIGS
 from distilabel_selfinstruct.publishing.statistics import summarize_run
 
 pytestmark = pytest.mark.e2e
@@ -77,12 +78,19 @@ def test_instances_and_finetuning_records_belong_to_kept_instructions(first_run)
     ids = {row["id"] for row in distiset["instructions"]["train"]}
     instances = distiset["instances"]["train"].to_list()
     assert instances and all(row["instruction_id"] in ids and row["output"] for row in instances)
-    records = distiset["finetuning"]["train"].to_list()
-    assert records and len(records) <= len(instances)
-    for record in records:
-        assert record["instruction_id"] in ids
-        assert record["completion"].endswith("<|endoftext|>")
-        assert [turn["role"] for turn in record["messages"]] == ["user", "assistant"]
+    by_format = {config: distiset[config]["train"] for config in FINETUNING_CONFIGS}
+    for config, columns in FINETUNING_CONFIGS.items():
+        assert by_format[config].column_names == list(columns), config
+    sizes = {len(records) for records in by_format.values()}
+    assert len(sizes) == 1 and 0 < sizes.pop() <= len(instances)
+    outputs = {(row["instruction"], row["output"]) for row in instances}
+    for chat, pair, alpaca in zip(
+        *(records.to_list() for records in by_format.values()), strict=True
+    ):
+        assert (alpaca["instruction"], alpaca["output"]) in outputs
+        assert [turn["role"] for turn in chat["messages"]] == ["user", "assistant"]
+        assert chat["messages"][1]["content"] == alpaca["output"]
+        assert pair["completion"].endswith(alpaca["output"] + "<|endoftext|>")
 
 
 def test_every_rejection_is_in_the_rejected_config_with_its_rule(first_run):

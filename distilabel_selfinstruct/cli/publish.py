@@ -1,8 +1,8 @@
-"""Publishes a dataset that `pipelines/self_instruct.py` saved: writes its card and figures,
+"""Publishes a dataset that `distilabel-selfinstruct run` saved: writes its card and figures,
 and pushes it to the Hugging Face Hub, without generating anything again.
 
-    python pipelines/publish.py output/self-instruct --report                  # card only
-    python pipelines/publish.py output/self-instruct --push-to-hub me/my-data   # card and push
+    distilabel-selfinstruct publish output/self-instruct --report                  # card only
+    distilabel-selfinstruct publish output/self-instruct --push-to-hub me/my-data   # card and push
 
 The token comes from HF_TOKEN or `hf auth login`. A failed push loses nothing: run the same
 command again.
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("dataset_dir", help="a directory saved by pipelines/self_instruct.py")
+    parser.add_argument("dataset_dir", help="a directory saved by distilabel-selfinstruct run")
     parser.add_argument(
         "--report",
         action="store_true",

@@ -1,15 +1,15 @@
 """Human review of a Self-Instruct dataset in Argilla, as the paper's expert evaluation.
 
-    python pipelines/review.py push output/self-instruct --dataset my-review          # 200 instances
-    python pipelines/review.py push output/self-instruct --dataset my-review --sample 0   # all
-    python pipelines/review.py pull --dataset my-review --output output/my-review
+    distilabel-selfinstruct review push output/self-instruct --dataset my-review          # 200 instances
+    distilabel-selfinstruct review push output/self-instruct --dataset my-review --sample 0   # all
+    distilabel-selfinstruct review pull --dataset my-review --output output/my-review
 
 `push` creates the review dataset (fields, questions, guidelines; see
 distilabel_selfinstruct.publishing.review) or updates the same records when run again. `pull` reads
 the submitted reviews, prints the paper's quality table and saves it (quality.json), the
 reviewed rows with corrections applied (a `datasets` dataset, `--push-to-hub` to publish
 it), and the accepted tasks as seed tasks for the next run
-(python pipelines/self_instruct.py --seeds <output>/accepted_seed_tasks.jsonl).
+(distilabel-selfinstruct run --seeds <output>/accepted_seed_tasks.jsonl).
 The server and key come from --api-url/--api-key or ARGILLA_API_URL/ARGILLA_API_KEY.
 """
 
@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(command)
         if command == "push":
             sub.add_argument(
-                "dataset_dir", type=Path, help="a dataset saved by pipelines/self_instruct.py"
+                "dataset_dir", type=Path, help="a dataset saved by distilabel-selfinstruct run"
             )
             sub.add_argument(
                 "--sample",

@@ -1,10 +1,11 @@
 """Bootstraps a Self-Instruct dataset: the iterative pool, classification, instances, filters.
 
-    python pipelines/self_instruct.py                        # embedded Gemma 3 270M base model
-    python pipelines/self_instruct.py --num-instructions 500 --base-url http://127.0.0.1:8000/v1 --model my-model
-    python pipelines/self_instruct.py --help                 # every option
+    distilabel-selfinstruct run                        # embedded Gemma 3 270M base model
+    distilabel-selfinstruct run --num-instructions 500 --base-url http://127.0.0.1:8000/v1 --model my-model
+    distilabel-selfinstruct run --help                 # every option
 
-The dataset (configs instructions, instances, rejected, finetuning) appears in --output-dir
+The dataset (configs instructions, instances, rejected and one per fine-tuning format:
+finetuning_messages, finetuning_prompt_completion, finetuning_alpaca) appears in --output-dir
 only when complete. Every finished generation is recorded in a journal beside it, so a run
 killed at any moment continues when the same command is run again, repeats no finished
 generation, and ends with the same dataset.
@@ -177,7 +178,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     publish.add_argument(
         "--push-to-hub",
         metavar="REPO_ID",
-        help="push the dataset and its card to this Hub dataset repository (token from HF_TOKEN or `hf auth login`); retry a failed push with pipelines/publish.py",
+        help="push the dataset and its card to this Hub dataset repository (token from HF_TOKEN or `hf auth login`); retry a failed push with distilabel-selfinstruct publish",
     )
     publish.add_argument("--private", action="store_true", help="make a new Hub repository private")
     review = parser.add_argument_group(
@@ -186,7 +187,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     review.add_argument(
         "--argilla",
         action="store_true",
-        help="push instances for human review once the dataset is saved (see pipelines/review.py)",
+        help="push instances for human review once the dataset is saved (see distilabel-selfinstruct review)",
     )
     review.add_argument("--argilla-dataset", default=REVIEW_DATASET, help="the Argilla dataset")
     review.add_argument(
@@ -247,7 +248,7 @@ def run_info(args: argparse.Namespace, argv: list[str]) -> dict:
         "paper rules only": args.paper_rules or None,
     }
     return {
-        "command": shlex.join(["python", "pipelines/self_instruct.py", *kept]),
+        "command": shlex.join(["distilabel-selfinstruct", "run", *kept]),
         "model": _model_label(llm_options(args)),
         "stage_models": models,
         "parameters": {name: value for name, value in parameters.items() if value is not None},
@@ -276,7 +277,7 @@ def publish(output: Path, report: bool, repo_id: str | None, private: bool) -> i
             print(f"pushed to {push_to_hub(output, repo_id, private=private)}")
         except HubPushError as error:
             print(f"error: {error}", file=sys.stderr)
-            print(f"retry: python pipelines/publish.py {shlex.quote(str(output))} "
+            print(f"retry: distilabel-selfinstruct publish {shlex.quote(str(output))} "
                   f"--push-to-hub {repo_id}{' --private' if private else ''}",
                   file=sys.stderr)  # fmt: skip
             return 1

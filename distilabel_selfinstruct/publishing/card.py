@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from distilabel_selfinstruct.constants import (
     BOOTSTRAP,
     CARD_FOLDER,
-    FINETUNING_CONFIG,
+    FINETUNING_CONFIGS,
     INSTANCES_CONFIG,
     INSTRUCTIONS_CONFIG,
     LLM_STAGES,
@@ -114,7 +114,7 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
     """Writes the dataset card (`README.md`) and its figures (`figures/*.png`) into the
     saved dataset's `distiset_configs/` folder, and returns the card's path.
 
-    The dataset is a directory saved by `pipelines/self_instruct.py` (or any
+    The dataset is a directory saved by `distilabel-selfinstruct run` (or any
     `Distiset.save_to_disk` of `build_self_instruct_pipeline`'s output); the run's
     `run_summary.json` (command, model, parameters), the bootstrap's `seed_tasks` artifact
     and its totals are read when present.
@@ -172,7 +172,7 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
         license_note=_license_note(model),
         stats=stats,
         summary=summary,
-        finetuning_rows=_num_rows(distiset, FINETUNING_CONFIG),
+        finetuning_rows={config: _num_rows(distiset, config) for config in FINETUNING_CONFIGS},
         rejected_rows=_num_rows(distiset, REJECTED_CONFIG),
         repo_id=repo_id or "<user>/<dataset>",
         figures=shown,

@@ -135,7 +135,8 @@ class FlattenInstances(Step):
 class FinetuningFormats(GlobalStep):
     """Fine-tuning records, one per instance, in three formats side by side: the paper's
     `prompt`/`completion` (see `to_prompt_completion`), Alpaca's `instruction`/`input`/
-    `output`, and chat `messages` for TRL's SFT trainer. A `GlobalStep`, so that the
+    `output` with its one-`text` layout, and chat `messages`. `build_self_instruct_pipeline`
+    splits them into one config per format (`FINETUNING_CONFIGS`). A `GlobalStep`, so that the
     layout draws are reproducible from `seed` over the whole dataset; a record whose
     prompt/completion pair repeats an earlier one is dropped, as in the paper.
 
@@ -147,7 +148,7 @@ class FinetuningFormats(GlobalStep):
 
     Output columns:
         - instruction_id (`str`), prompt (`str`), completion (`str`), instruction (`str`),
-          input (`str`), output (`str`), messages (`list[dict]`).
+          input (`str`), output (`str`), text (`str`), messages (`list[dict]`).
 
     Examples:
         ```python
@@ -185,6 +186,7 @@ class FinetuningFormats(GlobalStep):
             "instruction",
             "input",
             "output",
+            "text",
             "messages",
         ]
 

@@ -57,3 +57,22 @@ def test_bad_seed_file_fails_before_any_generation(tmp_path, capsys):
     assert err.startswith("error: 2 problem(s) in seed tasks from")
     assert "line 1, field 'instances': empty" in err
     assert "line 1, field 'is_classification': missing" in err
+
+
+def test_the_installed_command_runs_every_job():
+    """`pip install` puts `distilabel-selfinstruct` on the PATH (a console script); `python -m
+    distilabel_selfinstruct` is the same command."""
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("distilabel-selfinstruct")
+    assert command, "the console script is not installed"
+    for job in ("run", "publish", "review"):
+        run = subprocess.run([command, job, "--help"], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0 and f"usage: distilabel-selfinstruct {job}" in run.stdout, job
+    module = subprocess.run(
+        [sys.executable, "-m", "distilabel_selfinstruct", "nope"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert module.returncode == 2 and "unknown job 'nope'" in module.stderr

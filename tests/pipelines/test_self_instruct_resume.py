@@ -91,7 +91,7 @@ def test_an_uninterrupted_run_publishes_every_config_and_a_summary(reference):
     output, log, _ = reference
     data = dataset(output)
     assert len(data["instructions"]) == 5
-    assert data["instances"] and data["finetuning"] and data["rejected"]
+    assert data["instances"] and data["finetuning_messages"] and data["rejected"]
     summary = json.loads((output / "distiset_configs" / "run_summary.json").read_text())
     assert summary["instructions"] == 5 and summary["stop_reason"] == "target_reached"
     for label in ("instructions kept", "classification share", "instances", "rejected bootstrap:",

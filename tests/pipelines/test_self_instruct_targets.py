@@ -59,5 +59,5 @@ def test_every_target_count_ends_with_a_complete_dataset(server, tmp_path_factor
     summary = json.loads((output / "distiset_configs" / "run_summary.json").read_text())
     assert summary["instances"] == len(data["instances"])
     if mode == "noinstances":
-        assert len(data["instances"]) == len(data["finetuning"]) == 0
+        assert len(data["instances"]) == len(data["finetuning_alpaca"]) == 0
         assert summary["rejections"]["instance_filter:no_valid_instances"] == target

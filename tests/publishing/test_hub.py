@@ -85,7 +85,7 @@ def test_the_card_describes_the_run_and_its_figures_are_in_the_repo(pushed):
     card, files = remote["card"], set(remote["files"])
     for section in ("## How it was made", "## Configs", "## Statistics", "### Filtering",
                     "## Figures", "## Citation", "@inproceedings{wang-etal-2023-self-instruct",
-                    "python pipelines/self_instruct.py --num-instructions 4 --num-prompts 2 --seed 3",
+                    "distilabel-selfinstruct run --num-instructions 4 --num-prompts 2 --seed 3",
                     "gemma-3-270m", "Gemma Terms of Use", "kept instructions per 1,000"):  # fmt: skip
         assert section in card, section
     assert "--push-to-hub" not in card and "--output-dir" not in card
@@ -122,7 +122,7 @@ def test_a_failed_push_loses_nothing_and_the_retry_command_pushes(pushed, hub, t
     failed = run([PUBLISH, str(output), "--push-to-hub", "local-tester/retry"], dead)
     assert failed.returncode == 1
     assert "the local dataset is intact" in failed.stderr
-    assert f"retry: python pipelines/publish.py {output} --push-to-hub local-tester/retry" in (
+    assert f"retry: distilabel-selfinstruct publish {output} --push-to-hub local-tester/retry" in (
         failed.stderr
     )
     assert set(Distiset.load_from_disk(output)) == set(CONFIGS)

@@ -36,7 +36,7 @@ def test_finetuning_records_align_the_three_formats(paper_seed_tasks):
     assert [{"prompt": r["prompt"], "completion": r["completion"]} for r in rows] == paper
     alpaca = {tuple(record.values()) for record in to_alpaca(paper_seed_tasks)}
     for row in rows:
-        assert (row["instruction"], row["input"], row["output"]) in alpaca
+        assert (row["instruction"], row["input"], row["output"], row["text"]) in alpaca
         assert row["instruction"] in row["prompt"]
         assert row["completion"].removesuffix("<|endoftext|>").strip() == row["output"]
         user = row["messages"][0]["content"]
