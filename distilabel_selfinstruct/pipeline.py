@@ -64,6 +64,7 @@ INSTRUCTION_COLUMNS = [
 def build_self_instruct_pipeline(
     llm_factory: Callable[[], LLM] = LlamaCppCompletionLLM,
     seeds: str | list[dict[str, Any]] | None = None,
+    seed_columns: Mapping[str, str] | None = None,
     num_instructions: int = NUM_INSTRUCTIONS,
     num_prompts: int = NUM_PROMPTS,
     max_rounds: int | None = None,
@@ -103,8 +104,9 @@ def build_self_instruct_pipeline(
 
     Args:
         llm_factory: makes one LLM per task (default: the embedded model, completion mode).
-        seeds: a seed source (path, Hub id or list of tasks); `None` for the package's
-            default seed set.
+        seeds: a seed source (path, Hub id or list of tasks, in the release's schema or
+            Alpaca's); `None` for the package's default seed set.
+        seed_columns: our seed field -> the source's column, for other column names.
         num_instructions: machine-made instructions to keep.
         num_prompts: proposal prompts per round.
         max_rounds: stop the bootstrap after this many rounds.
@@ -151,6 +153,7 @@ def build_self_instruct_pipeline(
         for stage in LLM_STAGES
     }
     seed_source = {"tasks": seeds} if isinstance(seeds, list) else {"source": seeds}
+    seed_source["columns"] = dict(seed_columns) if seed_columns else None
     pipeline_class = {_DistilabelPipeline: Pipeline, _DistilabelRayPipeline: RayPipeline}.get(
         pipeline_class, pipeline_class
     )

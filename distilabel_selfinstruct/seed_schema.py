@@ -6,9 +6,16 @@ A seed task follows the JSONL schema of the Self-Instruct release::
      "instances": [{"input": "", "output": "..."}], "is_classification": false}
 
 `instruction`, `instances` and `is_classification` are required; `id` defaults to
-`seed_task_<position>` and `name` to an empty string. Every problem found in a source is
-reported at once, each with where it is (file and line, dataset row, or list item) and
-which field is wrong, and nothing is returned unless the whole source is valid.
+`seed_task_<position>` and `name` to an empty string.
+
+Flat records, one instance each, are read too: Alpaca's `instruction`, `input` (optional)
+and `output` make a task with one instance; `is_classification` then defaults to false.
+Other column names are mapped with `columns` (`{"instruction": "prompt", "output":
+"response"}`: our field, then the source's column).
+
+Every problem found in a source is reported at once, each with where it is (file and line,
+dataset row, or list item) and which field is wrong, and nothing is returned unless the
+whole source is valid.
 """
 
 from __future__ import annotations
@@ -22,16 +29,22 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "SEED_FIELDS",
     "SeedInstance",
     "SeedTask",
     "SeedTaskError",
+    "check_columns",
     "default_seed_tasks_path",
     "load_seed_tasks",
+    "parse_columns",
     "seed_tasks_digest",
     "validate_seed_tasks",
 ]
 
 _MAX_REPORTED_PROBLEMS = 20
+
+# The fields a column mapping may name: the release's schema and the flat (Alpaca) one.
+SEED_FIELDS = ("id", "name", "instruction", "instances", "is_classification", "input", "output")
 
 
 @dataclass(frozen=True)
@@ -171,6 +184,52 @@ def _check_instances(
     return instances
 
 
+def parse_columns(text: str) -> dict[str, str]:
+    """`instruction=prompt,output=response` as a column mapping; `ValueError` naming what is
+    wrong.
+
+    Examples:
+        >>> parse_columns("instruction=prompt, input=context,output=response")
+        {'instruction': 'prompt', 'input': 'context', 'output': 'response'}
+    """
+    mapping = {}
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        field, equals, column = (item.strip() for item in part.partition("="))
+        if not equals or not field or not column:
+            raise ValueError(f"{part!r} is not field=column")
+        mapping[field] = column
+    check_columns(mapping)
+    return mapping
+
+
+def check_columns(columns: Mapping[str, str]) -> None:
+    """`ValueError` unless every key of the mapping is a seed field."""
+    unknown = sorted(set(columns) - set(SEED_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown seed field(s) {unknown}; the fields are {list(SEED_FIELDS)}")
+
+
+def _normalise(record: Any, columns: Mapping[str, str]) -> Any:
+    """A record in the release's schema: mapped columns renamed, a flat record (an `output`
+    and no `instances`) made a task with one instance."""
+    if not isinstance(record, Mapping):
+        return record
+    missing = [column for column in columns.values() if column not in record]
+    if missing:
+        present = ", ".join(repr(key) for key in list(record)[:10])
+        return _Malformed(f"column(s) {missing} named by the mapping not found (it has {present})")
+    mapped = set(columns.values())
+    task = {key: value for key, value in record.items() if key not in mapped}
+    task.update({field: record[column] for field, column in columns.items()})
+    if "instances" not in task and "output" in task:
+        given = task.pop("input", "")
+        task["instances"] = [
+            {"input": "" if given is None else given, "output": task.pop("output")}
+        ]
+        task.setdefault("is_classification", False)
+    return task
+
+
 def validate_seed_tasks(records: Iterable[tuple[str, Any]], source: str) -> list[SeedTask]:
     """Validates `(location, record)` pairs and returns the tasks, or raises.
 
@@ -276,15 +335,19 @@ def _read_dataset(source: str, split: str) -> Iterable[tuple[str, Any]]:
 
 
 def load_seed_tasks(
-    source: str | Path | Sequence[Mapping[str, Any]] | None = None, split: str = "train"
+    source: str | Path | Sequence[Mapping[str, Any]] | None = None,
+    split: str = "train",
+    columns: Mapping[str, str] | None = None,
 ) -> list[SeedTask]:
     """Loads and validates seed tasks.
 
     Args:
         source: a `.jsonl` file; a `datasets` source (a directory saved with
-            `save_to_disk`, a `.json`/`.parquet`/`.csv` file, or a Hub dataset id); a list
-            of dictionaries; or `None` for the package's default seed set.
+            `save_to_disk`, a `.json` (array or lines)/`.parquet`/`.csv` file, or a Hub
+            dataset id); a list of dictionaries; or `None` for the package's default set.
         split: the split to read from a `datasets` source.
+        columns: our field → the source's column, for sources with other names (see
+            `SEED_FIELDS`); Alpaca's names need none.
 
     Returns:
         The seed tasks in source order.
@@ -303,7 +366,15 @@ def load_seed_tasks(
         Traceback (most recent call last):
         ...
         distilabel_selfinstruct.seed_schema.SeedTaskError: seed tasks from a list of 1 item(s): item 0, field 'instances': empty: give at least one {input, output} example
+        >>> alpaca = [{"instruction": "Add the numbers.", "input": "2 3", "output": "5"}]
+        >>> load_seed_tasks(alpaca)[0].instances
+        (SeedInstance(input='2 3', output='5'),)
+        >>> load_seed_tasks([{"q": "Name a colour.", "a": "Blue."}],
+        ...                 columns={"instruction": "q", "output": "a"})[0].instruction
+        'Name a colour.'
     """
+    columns = dict(columns or {})
+    check_columns(columns)
     if source is None:
         source = default_seed_tasks_path()
     if isinstance(source, (str, Path)):
@@ -311,11 +382,15 @@ def load_seed_tasks(
         if path.suffix == ".jsonl":
             if not path.is_file():
                 raise FileNotFoundError(f"seed task file not found: {path}")
-            return validate_seed_tasks(_read_jsonl(path), str(path))
-        return validate_seed_tasks(_read_dataset(str(source), split), str(source))
-    items = list(source)
-    located = ((f"item {index}", item) for index, item in enumerate(items))
-    return validate_seed_tasks(located, f"a list of {len(items)} item(s)")
+            records, name = _read_jsonl(path), str(path)
+        else:
+            records, name = _read_dataset(str(source), split), str(source)
+    else:
+        items = list(source)
+        records = ((f"item {index}", item) for index, item in enumerate(items))
+        name = f"a list of {len(items)} item(s)"
+    normalised = ((where, _normalise(record, columns)) for where, record in records)
+    return validate_seed_tasks(normalised, name)
 
 
 def seed_tasks_digest(tasks: Sequence[SeedTask]) -> str:

@@ -95,3 +95,51 @@ def test_datasets_sources_and_lists(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="seed task file not found"):
         load_seed_tasks(tmp_path / "nope.jsonl")
+
+
+ALPACA = [
+    {"instruction": "Give the opposite of the word.", "input": "hot", "output": "cold"},
+    {"instruction": "Name a primary colour.", "input": "", "output": "Red."},
+]
+
+
+def test_alpaca_records_load_from_every_file_type_without_a_mapping(tmp_path):
+    import pandas as pd
+
+    array = tmp_path / "alpaca.json"
+    array.write_text(json.dumps(ALPACA), encoding="utf-8")
+    lines = write_lines(tmp_path / "alpaca.jsonl", [json.dumps(row) for row in ALPACA])
+    pd.DataFrame(ALPACA).to_csv(tmp_path / "alpaca.csv", index=False)
+    pd.DataFrame(ALPACA).to_parquet(tmp_path / "alpaca.parquet")
+    saved = tmp_path / "saved"
+    datasets.Dataset.from_list(ALPACA).save_to_disk(str(saved))
+    for source in (array, lines, tmp_path / "alpaca.csv", tmp_path / "alpaca.parquet", saved):
+        tasks = load_seed_tasks(source)
+        assert [task.instruction for task in tasks] == [row["instruction"] for row in ALPACA]
+        assert [task.instances[0].input for task in tasks] == ["hot", ""], source
+        assert [task.instances[0].output for task in tasks] == ["cold", "Red."]
+        assert not any(task.is_classification for task in tasks)
+
+
+def test_other_column_names_are_mapped_and_a_missing_column_is_named_with_its_row(tmp_path):
+    rows = [{"prompt": "Say hi.", "response": "Hi.", "label": True},
+            {"prompt": "Count to two.", "answer": "1 2"}]  # fmt: skip
+    path = write_lines(tmp_path / "mine.jsonl", [json.dumps(row) for row in rows])
+    mapping = {"instruction": "prompt", "output": "response", "is_classification": "label"}
+    with pytest.raises(SeedTaskError) as caught:
+        load_seed_tasks(path, columns=mapping)
+    assert str(caught.value) == (
+        f"seed tasks from {path}: line 2: column(s) ['response', 'label'] named by the mapping"
+        " not found (it has 'prompt', 'answer')"
+    )
+    tasks = load_seed_tasks(rows[:1], columns=mapping)
+    assert tasks[0].instruction == "Say hi." and tasks[0].is_classification is True
+
+
+def test_a_mapping_names_only_seed_fields():
+    from distilabel_selfinstruct.seed_schema import parse_columns
+
+    with pytest.raises(ValueError, match=r"unknown seed field\(s\) \['question'\]"):
+        load_seed_tasks(ALPACA, columns={"question": "q"})
+    with pytest.raises(ValueError, match="'instruction' is not field=column"):
+        parse_columns("instruction")

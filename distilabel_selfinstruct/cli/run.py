@@ -64,6 +64,7 @@ from distilabel_selfinstruct.publishing.review import (
     connect,
 )
 from distilabel_selfinstruct.publishing.statistics import format_summary
+from distilabel_selfinstruct.seed_schema import SEED_FIELDS, parse_columns
 from distilabel_selfinstruct.supervisor import (
     DEFAULT_STALL_TIMEOUT,
     RunFailed,
@@ -88,7 +89,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     method = parser.add_argument_group("method")
     method.add_argument(
         "--seeds",
-        help="seed tasks: a .jsonl file, a datasets path or Hub id (default: the package's seed set)",
+        help="seed tasks: a .jsonl/.json/.csv/.parquet file, a saved datasets folder or a Hub id,"
+        " in the Self-Instruct release's schema or Alpaca's (default: the package's seed set)",
+    )
+    method.add_argument(
+        "--seed-columns",
+        metavar="FIELD=COLUMN,...",
+        help="the --seeds columns holding our fields, e.g. instruction=prompt,output=response"
+        f" (fields: {', '.join(SEED_FIELDS)})",
     )
     method.add_argument(
         "--num-instructions",
@@ -324,6 +332,10 @@ def validate(args: argparse.Namespace) -> None:
         raise UsageError(
             f"--stall-timeout must be a positive number of seconds (got {args.stall_timeout})"
         )
+    try:
+        args.seed_columns = parse_columns(args.seed_columns) if args.seed_columns else None
+    except ValueError as error:
+        raise UsageError(f"--seed-columns: {error}") from None
     if args.argilla_sample < 0:
         raise UsageError(f"--argilla-sample must be 0 (all) or more (got {args.argilla_sample})")
     if args.push_to_hub and (problem := hub_problem(args.push_to_hub)):
@@ -406,6 +418,7 @@ def run_supervised(args: argparse.Namespace, argv: list[str], work: Path, lock: 
         target="distilabel_selfinstruct.pipeline:build_from_options",
         kwargs={"llm": llm_options(args), "stage_llms": stage_llm_options(args),
                 "paper_rules": args.paper_rules, "seeds": _local_path_or_id(args.seeds),
+                "seed_columns": args.seed_columns,
                 "num_instructions": args.num_instructions, "num_prompts": args.num_prompts,
                 "max_rounds": args.max_rounds, "max_generated_tokens": args.max_generated_tokens,
                 "seed": args.seed, "threshold": args.threshold,
@@ -469,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         # that was just killed may take a moment to end its processes.
         lock.acquire(wait=3.0)
         check_output_dir(output, overwrite=args.overwrite)
-        seeds = load_seed_tasks(args.seeds)
+        seeds = load_seed_tasks(args.seeds, columns=args.seed_columns)
         preflight(args, seeds)
     except (UsageError, OutputDirError, SeedTaskError, FileNotFoundError) as error:
         lock.release()

@@ -29,6 +29,9 @@ class SeedSource(BaseModel):
     source: str | None = None
     tasks: list[dict[str, Any]] | None = None
     split: str = "train"
+    columns: dict[str, str] | None = Field(
+        default=None, description="Our seed field -> the source's column (see SEED_FIELDS)."
+    )
     seeds_digest: str | None = Field(default=None, description="Derived from the tasks.")
 
     _loaded: list[SeedTask] = PrivateAttr(default_factory=list)
@@ -43,7 +46,7 @@ class SeedSource(BaseModel):
         if self.source is not None and self.tasks is not None:
             raise ValueError("give either `source` or `tasks`, not both")
         origin = self.tasks if self.tasks is not None else self.source
-        self._loaded = load_seed_tasks(origin, split=self.split)
+        self._loaded = load_seed_tasks(origin, split=self.split, columns=self.columns)
         self.seeds_digest = seed_tasks_digest(self._loaded)
 
     def _seed_rows(self) -> list[dict[str, Any]]:

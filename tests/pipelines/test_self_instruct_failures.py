@@ -85,6 +85,7 @@ def served(server, mode, output, *extra):
         (["--max-rounds", "0"], "--max-rounds must be at least 1 (got 0)"),
         (["--stall-timeout", "0"], "--stall-timeout must be a positive number of seconds"),
         (["--model-path", "missing.gguf"], "--model-path: no such file: missing.gguf"),
+        (["--seed-columns", "instruction"], "--seed-columns: 'instruction' is not field=column"),
     ],
 )
 def test_out_of_range_options_are_refused_at_once(tmp_path, capsys, arguments, message):
