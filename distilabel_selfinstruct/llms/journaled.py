@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
-from distilabel.models.llms import InferenceEndpointsLLM, OpenAILLM, vLLM
+from distilabel.models.llms import InferenceEndpointsLLM, LlamaCppLLM, OpenAILLM, vLLM
 from distilabel.models.llms.base import AsyncLLM
 from pydantic import BaseModel, Field, PrivateAttr
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from distilabel.models.llms.base import LLM
     from distilabel.typing import FormattedInput, GenerateOutput
 
-__all__ = ["JournaledGeneration", "PromptMode", "prompt_as_llm_input"]
+__all__ = ["JournaledGeneration", "PromptMode", "check_raw_prompt_llm", "prompt_as_llm_input"]
 
 # How a string prompt reaches the model: as raw text, or as one user message (chat models).
 PromptMode = Literal["completion", "chat"]
@@ -107,3 +107,42 @@ def prompt_as_llm_input(llm: LLM, prompt: str) -> FormattedInput:
     if isinstance(llm, raw_capable):
         return prompt
     return [{"role": "user", "content": prompt}]
+
+
+def check_raw_prompt_llm(llm: LLM, task: str | None, needs_stop: bool = True) -> None:
+    """Refuses, with one line, an LLM that would not send a task's prompt as it is: one that
+    applies a chat template to a base model's prompt, or drops its stop sequences.
+
+    Raises:
+        TypeError: naming the LLM, what it would do, and the class to use instead.
+
+    Examples:
+        >>> from distilabel.models.llms import OpenAILLM
+        >>> check_raw_prompt_llm(OpenAILLM(model="m", api_key="k"), "proposal")
+        Traceback (most recent call last):
+        ...
+        TypeError: proposal: distilabel's OpenAILLM sends a text prompt to /v1/completions without its stop sequences, so the model writes past the end of each item; use distilabel_selfinstruct.OpenAICompletionLLM(base_url=..., model=...)
+    """
+    where = f"{task}: " if task else ""
+    if isinstance(llm, JournaledGeneration):
+        return
+    if isinstance(llm, LlamaCppLLM):
+        raise TypeError(
+            f"{where}distilabel's LlamaCppLLM wraps every prompt in the model's chat template,"
+            " which a base model does not continue; use"
+            " distilabel_selfinstruct.LlamaCppCompletionLLM(model_path=...) (mode='chat' for"
+            " a chat model)"
+        )
+    if isinstance(llm, OpenAILLM):
+        raise TypeError(
+            f"{where}distilabel's {type(llm).__name__} sends a text prompt to /v1/completions"
+            " without its stop sequences, so the model writes past the end of each item; use"
+            " distilabel_selfinstruct.OpenAICompletionLLM(base_url=..., model=...)"
+        )
+    accepted = {parameter.name for parameter in llm.generate_parameters}
+    if needs_stop and not accepted & {"stop", "stop_sequences"}:
+        raise TypeError(
+            f"{where}{type(llm).__name__} takes no stop sequences, which Self-Instruct's"
+            " prompts need to end each generation; use an LLM that does (e.g."
+            " distilabel_selfinstruct.OpenAICompletionLLM against a server with the model)"
+        )

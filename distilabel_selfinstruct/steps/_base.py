@@ -9,7 +9,7 @@ from pydantic import PrivateAttr
 
 from distilabel_selfinstruct._compat import PerGenerationTask, StepBase, adopt_pipeline, step_logger
 from distilabel_selfinstruct.constants import REJECTED_ARTIFACT
-from distilabel_selfinstruct.llms.journaled import prompt_as_llm_input
+from distilabel_selfinstruct.llms.journaled import check_raw_prompt_llm, prompt_as_llm_input
 from distilabel_selfinstruct.prompts import render_prompt
 
 if TYPE_CHECKING:
@@ -32,15 +32,23 @@ class PromptedTask(PerGenerationTask):
         return {}
 
     def _apply_generation_defaults(self) -> None:
+        """Fills the LLM's generation kwargs with the task's defaults; the stop sequences go
+        to `stop_sequences` where the LLM names them so (Hugging Face's)."""
         accepted = {parameter.name for parameter in self.llm.generate_parameters}
         current = dict(self.llm.generation_kwargs or {})
-        for key, value in self._default_generation_kwargs().items():
+        defaults = self._default_generation_kwargs()
+        if "stop" in defaults and "stop" not in accepted and "stop_sequences" in accepted:
+            defaults["stop_sequences"] = defaults.pop("stop")
+        for key, value in defaults.items():
             if key in accepted and key not in current:
                 current[key] = value
         self.llm.generation_kwargs = current
 
     def model_post_init(self, __context: Any) -> None:
         super().model_post_init(__context)
+        check_raw_prompt_llm(
+            self.llm, self.name, needs_stop="stop" in self._default_generation_kwargs()
+        )
         self._apply_generation_defaults()
 
     def load(self) -> None:

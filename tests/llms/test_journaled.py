@@ -65,3 +65,21 @@ def test_raw_text_goes_to_llms_with_a_completion_path_and_a_message_to_the_other
     assert prompt_as_llm_input(LlamaCppCompletionLLM(), "1. Add.\n2.") == "1. Add.\n2."
     chat_only = LlamaCppLLM(model_path=str(embedded_model_path()))
     assert prompt_as_llm_input(chat_only, "1. Add.") == [{"role": "user", "content": "1. Add."}]
+
+
+def test_distilabels_own_llms_are_refused_or_adapted_before_any_generation():
+    """The tasks refuse LLMs that would change the prompt or drop its stops, with one line
+    naming the class to use; an LLM that names its stops `stop_sequences` gets them there.
+    Only constructed here: nothing is loaded or sent."""
+    from distilabel.models.llms import InferenceEndpointsLLM, OpenAILLM
+
+    from distilabel_selfinstruct import InstanceGeneration, InstructionProposal
+
+    with pytest.raises(TypeError, match=r"^instance_generation_0: distilabel's LlamaCppLLM wraps"):
+        InstanceGeneration(llm=LlamaCppLLM(model_path=str(embedded_model_path())))
+    with pytest.raises(TypeError, match=r"use distilabel_selfinstruct\.OpenAICompletionLLM"):
+        InstructionProposal(llm=OpenAILLM(model="m", api_key="k", base_url="http://127.0.0.1:9/v1"))
+    endpoints = InferenceEndpointsLLM(base_url="http://127.0.0.1:9", api_key="k")
+    task = InstructionProposal(llm=endpoints)
+    assert task.llm.generation_kwargs["stop_sequences"][0] == "\n\n"
+    assert "stop" not in task.llm.generation_kwargs
