@@ -218,12 +218,16 @@ def llm_from_options(
     model: str | None = None,
     model_path: str | None = None,
     mode: str = "completion",
+    max_concurrency: int | None = None,
 ) -> LLM:
     """The LLM the main job's options name: an OpenAI-compatible server (`base_url` and
-    `model`), a GGUF file (`model_path`), or the embedded model.
+    `model`, at most `max_concurrency` requests in flight), a GGUF file (`model_path`), or
+    the embedded model.
     """
     if base_url:
-        return OpenAICompletionLLM(base_url=base_url, model=model, mode=mode)
+        return OpenAICompletionLLM(
+            base_url=base_url, model=model, mode=mode, max_concurrency=max_concurrency
+        )
     return LlamaCppCompletionLLM(model_path=model_path, mode=mode)
 
 

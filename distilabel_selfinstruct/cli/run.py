@@ -107,6 +107,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     method.add_argument(
         "--num-prompts", type=int, default=NUM_PROMPTS, help="proposal prompts per bootstrap round"
     )
+    method.add_argument(
+        "--max-concurrency",
+        type=int,
+        help="with --base-url: the most requests in flight at once (default: a whole batch of a"
+        " step, up to 50, or --num-prompts for the bootstrap)",
+    )
     method.add_argument("--max-rounds", type=int, help="stop the bootstrap after this many rounds")
     method.add_argument(
         "--max-generated-tokens",
@@ -214,6 +220,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 # Options that say where or how to run, not what to make: left out of the reproduce command.
 _LOCAL_OPTIONS = {"--output-dir", "--work-dir", "--restart", "--overwrite", "--stall-timeout",
+                  "--max-concurrency",
                   "--ray", "--ray-address",
                   "--report", "--push-to-hub", "--private", "--argilla", "--argilla-dataset",
                   "--argilla-workspace", "--argilla-sample", "--argilla-api-url",
@@ -319,11 +326,14 @@ def validate(args: argparse.Namespace) -> None:
     for prefix in ("", *(f"{p}-" for p in _STAGE_PREFIXES.values())):
         _validate_model(args, prefix)
     at_least_one = {"--num-instructions": args.num_instructions, "--num-prompts": args.num_prompts,
-                    "--max-rounds": args.max_rounds,
+                    "--max-rounds": args.max_rounds, "--max-concurrency": args.max_concurrency,
                     "--max-generated-tokens": args.max_generated_tokens}  # fmt: skip
     for option, value in at_least_one.items():
         if value is not None and value < 1:
             raise UsageError(f"{option} must be at least 1 (got {value})")
+    servers = (args.base_url, args.instance_base_url, args.classification_base_url)
+    if args.max_concurrency and not any(servers):
+        raise UsageError("--max-concurrency needs --base-url (llama.cpp generates one at a time)")
     if not 0.0 <= args.threshold <= 1.0:
         raise UsageError(
             f"--threshold is a ROUGE-L F1 score between 0 and 1 (got {args.threshold})"
@@ -355,7 +365,8 @@ def llm_options(args: argparse.Namespace, prefix: str | None = None) -> dict:
         lambda name: getattr(args, name))  # fmt: skip
     mode = option("mode") or args.mode
     if option("base_url"):
-        return {"base_url": option("base_url"), "model": option("model"), "mode": mode}
+        return {"base_url": option("base_url"), "model": option("model"), "mode": mode,
+                "max_concurrency": args.max_concurrency}  # fmt: skip
     return {
         "model_path": option("model_path") and str(Path(option("model_path")).resolve()),
         "mode": mode,

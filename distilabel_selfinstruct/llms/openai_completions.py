@@ -5,6 +5,8 @@ or one user message on `/v1/chat/completions` for chat models.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from typing import Any
 
@@ -12,7 +14,7 @@ from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.models.llms import OpenAILLM
 from distilabel.models.llms.utils import prepare_output
 from distilabel.typing import FormattedInput, GenerateOutput
-from pydantic import Field, NonNegativeInt, SecretStr, validate_call
+from pydantic import Field, NonNegativeInt, PrivateAttr, SecretStr, validate_call
 
 from distilabel_selfinstruct._compat import (
     openai_async_client,
@@ -30,7 +32,8 @@ class OpenAICompletionLLM(JournaledGeneration, OpenAILLM):
     A string prompt goes to `/v1/completions` with its stop sequences (`mode="completion"`,
     for base models), or to `/v1/chat/completions` as one user message (`mode="chat"`).
     The API key comes from `OPENAI_API_KEY`; local servers that need none accept the
-    placeholder used when it is unset. With `journal_dir` set, finished generations are
+    placeholder used when it is unset. `max_concurrency` caps the requests in flight (by
+    default distilabel sends a whole batch at once). With `journal_dir` set, finished generations are
     recorded so that a rerun after a crash repeats none (see `JournaledGeneration`).
 
     Examples:
@@ -48,10 +51,16 @@ class OpenAICompletionLLM(JournaledGeneration, OpenAILLM):
     """
 
     mode: PromptMode = "completion"
+    max_concurrency: RuntimeParameter[int] | None = Field(
+        default=None,
+        description="The most requests in flight at once (None: a whole batch at once).",
+    )
     api_key: RuntimeParameter[SecretStr] | None = Field(
         default_factory=lambda: SecretStr(os.getenv("OPENAI_API_KEY", "no-key")),
         description="The API key; read from OPENAI_API_KEY.",
     )
+
+    _limit: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = PrivateAttr(default=None)
 
     def _journal_identity(self) -> dict[str, Any]:
         return {"llm": "openai", "base_url": self.base_url, "model": self.model, "mode": self.mode}
@@ -87,36 +96,58 @@ class OpenAICompletionLLM(JournaledGeneration, OpenAILLM):
         Returns:
             The texts and token counts.
         """
-        if isinstance(input, str) and self.mode == "completion":
-            completion = await openai_async_client(self).completions.create(
-                prompt=input,
-                model=self.model,
-                n=num_generations,
-                max_tokens=max_new_tokens,
-                frequency_penalty=frequency_penalty,
-                presence_penalty=presence_penalty,
-                temperature=temperature,
-                top_p=top_p,
-                stop=stop,
-                seed=seed,
-                extra_body=extra_body,
+        sampling = {
+            "max_new_tokens": max_new_tokens,
+            "frequency_penalty": frequency_penalty,
+            "presence_penalty": presence_penalty,
+            "temperature": temperature,
+            "top_p": top_p,
+            "stop": stop,
+        }
+        async with self._in_flight():
+            if isinstance(input, str) and self.mode == "completion":
+                return await self._complete(input, num_generations, sampling, seed, extra_body)
+            messages = [{"role": "user", "content": input}] if isinstance(input, str) else input
+            return await openai_chat_completion(
+                self,
+                input=messages,
+                num_generations=num_generations,
+                **sampling,
+                extra_body={**(extra_body or {}), **({"seed": seed} if seed is not None else {})},
             )
-            statistics = openai_usage(self, completion)
-            return prepare_output(
-                [choice.text for choice in completion.choices],
-                statistics["input_tokens"],
-                statistics["output_tokens"],
-            )
-        messages = [{"role": "user", "content": input}] if isinstance(input, str) else input
-        return await openai_chat_completion(
-            self,
-            input=messages,
-            num_generations=num_generations,
-            max_new_tokens=max_new_tokens,
-            frequency_penalty=frequency_penalty,
-            presence_penalty=presence_penalty,
-            temperature=temperature,
-            top_p=top_p,
-            stop=stop,
-            extra_body={**(extra_body or {}), **({"seed": seed} if seed is not None else {})},
+
+    async def _complete(
+        self,
+        prompt: str,
+        num_generations: int,
+        sampling: dict[str, Any],
+        seed: int | None,
+        extra_body: dict[str, Any] | None,
+    ) -> GenerateOutput:
+        """One `/v1/completions` request: the raw prompt with its stop sequences."""
+        max_tokens = sampling.pop("max_new_tokens")
+        completion = await openai_async_client(self).completions.create(
+            prompt=prompt,
+            model=self.model,
+            n=num_generations,
+            max_tokens=max_tokens,
+            seed=seed,
+            extra_body=extra_body,
+            **sampling,
         )
+        statistics = openai_usage(self, completion)
+        return prepare_output(
+            [choice.text for choice in completion.choices],
+            statistics["input_tokens"],
+            statistics["output_tokens"],
+        )
+
+    def _in_flight(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """At most `max_concurrency` requests in flight (a semaphore of the running event
+        loop; distilabel may run its loops one after another)."""
+        if not self.max_concurrency:
+            return contextlib.nullcontext()
+        loop = asyncio.get_running_loop()
+        if self._limit is None or self._limit[0] is not loop:
+            self._limit = (loop, asyncio.Semaphore(self.max_concurrency))
+        return self._limit[1]

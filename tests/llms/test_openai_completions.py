@@ -1,6 +1,7 @@
 """`OpenAICompletionLLM` against a real OpenAI-compatible server: llama.cpp's own
 (`llama_cpp.server`, from the `dev` extra) serving the embedded model on 127.0.0.1 at a free
-port, started here and stopped at the end. Marked `e2e`.
+port, started here and stopped at the end (those tests are `e2e`); and its concurrency cap,
+against the scripted server.
 """
 
 import json
@@ -19,8 +20,6 @@ from distilabel_selfinstruct import (
     embedded_model_path,
     load_seed_tasks,
 )
-
-pytestmark = pytest.mark.e2e
 
 
 def free_port() -> int:
@@ -59,6 +58,7 @@ def server_url(tmp_path_factory):
         log.close()
 
 
+@pytest.mark.e2e
 def test_completion_mode_sends_the_raw_prompt_with_stop_sequences(server_url):
     llm = OpenAICompletionLLM(model="gemma-base", base_url=server_url)
     llm.load()
@@ -87,6 +87,7 @@ def test_completion_mode_sends_the_raw_prompt_with_stop_sequences(server_url):
     assert json.loads(run.stdout.strip().splitlines()[-1]) == text  # the exact prompt text
 
 
+@pytest.mark.e2e
 def test_tasks_run_on_the_server(server_url):
     pool = [{**task.to_dict(), "origin": "seed"} for task in load_seed_tasks()]
     proposal = InstructionProposal(
@@ -103,3 +104,20 @@ def test_tasks_run_on_the_server(server_url):
     classify.load()
     [row] = next(classify.process([{"instruction": "Is the review positive or negative?"}]))
     assert row["is_classification"] in (True, False) and row["classification_error"] is None
+
+
+def test_max_concurrency_caps_the_requests_in_flight():
+    """Against the scripted server's `slow` mode (each answer a quarter of a second late),
+    a batch of 8 prompts has at most `max_concurrency` requests in flight; without the cap,
+    distilabel sends the whole batch at once. No model runs."""
+    from tests.support.openai_server import ScriptedServer
+
+    prompts = [f"Task: Say {word}.\n" for word in "one two three four five six seven eight".split()]
+    with ScriptedServer() as server:
+        for cap, peak in ((2, lambda seen: seen == 2), (None, lambda seen: seen > 2)):
+            llm = OpenAICompletionLLM(model="m", base_url=server.url("slow"), max_concurrency=cap)
+            llm.load()
+            server.peak_in_flight(reset=True)
+            outputs = llm.generate_outputs(inputs=prompts, max_new_tokens=8)
+            assert len(outputs) == 8
+            assert peak(server.peak_in_flight()), (cap, server.peak_in_flight())

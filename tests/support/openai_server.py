@@ -21,11 +21,13 @@ first path segment picks its behaviour, so one server serves every test:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 _VERBS = ["Write", "Explain", "List", "Summarize", "Describe", "Suggest", "Compare", "Translate"]
@@ -91,6 +93,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, json.dumps({"object": "list", "data": [{"id": "m"}]}).encode())
 
     def do_POST(self) -> None:
+        with self.server.in_flight():
+            self._answer()
+
+    def _answer(self) -> None:
         mode, _, rest = self.path.strip("/").partition("/")
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         count = self.server.count(mode)
@@ -150,6 +156,19 @@ class _Server(ThreadingHTTPServer):
         self._hold_after: int | None = None
         self._released = threading.Event()
         self._waiting = 0
+        self._in_flight = 0
+        self.peak_in_flight = 0
+
+    @contextlib.contextmanager
+    def in_flight(self) -> Iterator[None]:
+        with self._lock:
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def wait_if_held(self, count: int) -> None:
         with self._lock:
@@ -190,6 +209,14 @@ class ScriptedServer:
             self._server._released = threading.Event()
             self._server._counts["held"] = 0
             self._server._hold_after = after
+
+    def peak_in_flight(self, reset: bool = False) -> int:
+        """The most requests it was answering at once (since the last reset)."""
+        with self._server._lock:
+            peak = self._server.peak_in_flight
+            if reset:
+                self._server.peak_in_flight = 0
+            return peak
 
     def waiting(self) -> int:
         """Requests of `held` mode waiting now."""
