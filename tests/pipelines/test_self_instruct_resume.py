@@ -65,13 +65,14 @@ def kill_after(server, output, requests):
         time.sleep(0.1)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    server.hold(after=None)
-    # The supervised run (its own session) ends itself once the job is gone.
+    # The supervised run (its own session) ends itself once the job is gone; the server
+    # answers again only then, so that nothing generates after the kill.
     work = str(output.with_name(f".{output.name}.work"))
     deadline = time.monotonic() + 5
     while subprocess.run(["pgrep", "-f", work], capture_output=True).stdout:
         assert time.monotonic() < deadline, "processes of the killed run are still running"
         time.sleep(0.2)
+    server.hold(after=None)
 
 
 def dataset(output):
