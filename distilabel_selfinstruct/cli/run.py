@@ -13,10 +13,12 @@ generation, and ends with the same dataset.
 
 import argparse
 import json
+import math
 import shlex
 import shutil
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from huggingface_hub import get_token
@@ -26,6 +28,7 @@ from distilabel_selfinstruct import (
     EMBEDDED_MODEL_NAME,
     HubPushError,
     SeedTaskError,
+    embedded_model_path,
     load_seed_tasks,
     push_to_hub,
     write_report,
@@ -36,6 +39,7 @@ from distilabel_selfinstruct.constants import (
     CARD_FOLDER,
     CLASSIFICATION,
     INSTANCE_GENERATION,
+    LLM_STAGES,
     NUM_INSTRUCTIONS,
     NUM_PROMPTS,
     REVIEW_DATASET,
@@ -51,6 +55,7 @@ from distilabel_selfinstruct.output_dir import (
     check_writable,
     publish_dataset,
 )
+from distilabel_selfinstruct.plan import format_plan, plan_run
 from distilabel_selfinstruct.preflight import (
     PreflightError,
     PromptTooLong,
@@ -156,6 +161,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     run = parser.add_argument_group("run")
     run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (stages, models, requests and tokens per stage from this run's"
+        " prompts, and a cost with --price-per-1k-tokens) and exit without generating",
+    )
+    run.add_argument(
+        "--price-per-1k-tokens",
+        type=float,
+        metavar="PRICE",
+        help="with --dry-run: the price of 1,000 tokens, prompt or generated",
+    )
+    run.add_argument(
         "--output-dir", default="output/self-instruct", help="where the dataset is saved"
     )
     run.add_argument(
@@ -220,13 +237,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 # Options that say where or how to run, not what to make: left out of the reproduce command.
 _LOCAL_OPTIONS = {"--output-dir", "--work-dir", "--restart", "--overwrite", "--stall-timeout",
-                  "--max-concurrency",
+                  "--max-concurrency", "--dry-run", "--price-per-1k-tokens",
                   "--ray", "--ray-address",
                   "--report", "--push-to-hub", "--private", "--argilla", "--argilla-dataset",
                   "--argilla-workspace", "--argilla-sample", "--argilla-api-url",
                   "--argilla-api-key"}  # fmt: skip
 _PATH_OPTIONS = {"--seeds", "--model-path", "--instance-model-path", "--classification-model-path"}
-_FLAGS = {"--restart", "--overwrite", "--ray", "--report", "--private", "--argilla",
+_FLAGS = {"--restart", "--overwrite", "--ray", "--report", "--private", "--argilla", "--dry-run",
           "--paper-rules"}  # fmt: skip
 # The stages that can have their own model, and their options' prefix.
 _STAGE_PREFIXES = {INSTANCE_GENERATION: "instance", CLASSIFICATION: "classification"}
@@ -479,10 +496,40 @@ def review_options(args: argparse.Namespace) -> ReviewOptions:
     )
 
 
+def _token_counter(options: dict) -> tuple[Callable[[str], int], str]:
+    """A prompt's token count by the model's own tokenizer (llama.cpp loads only its
+    vocabulary), or an estimate for a server, whose tokenizer is not at hand."""
+    if options.get("base_url"):
+        return (lambda text: math.ceil(len(text) / 4)), "an estimate (4 characters per token)"
+    from llama_cpp import Llama
+
+    path = options.get("model_path") or str(embedded_model_path())
+    vocabulary = Llama(model_path=path, vocab_only=True, verbose=False)
+    count = lambda text: len(vocabulary.tokenize(text.encode("utf-8"), add_bos=True))  # noqa: E731
+    return count, f"the tokenizer of {_model_label(options)}"
+
+
+def dry_run(args: argparse.Namespace, seeds: list) -> None:
+    """Prints the plan (see `distilabel_selfinstruct.plan`) without generating anything."""
+    stages = stage_llm_options(args)
+    models = {stage: _model_label(stages.get(stage, llm_options(args))) for stage in LLM_STAGES}
+    count, source = _token_counter(llm_options(args))
+    plans = plan_run(seeds, args.num_instructions, args.num_prompts, models, count, args.seed)
+    print(format_plan(plans, source, args.price_per_1k_tokens))
+
+
 def main(argv: list[str] | None = None) -> int:
     quiet_import_warnings()
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    if args.dry_run:
+        try:
+            validate(args)
+            dry_run(args, load_seed_tasks(args.seeds, columns=args.seed_columns))
+        except (UsageError, SeedTaskError, FileNotFoundError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        return 0
     output = Path(args.output_dir)
     work = Path(args.work_dir) if args.work_dir else output.with_name(f".{output.name}.work")
     lock = RunLock(work)

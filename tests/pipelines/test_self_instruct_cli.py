@@ -76,3 +76,25 @@ def test_the_installed_command_runs_every_job():
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert module.returncode == 2 and "unknown job 'nope'" in module.stderr
+
+
+def test_a_dry_run_prints_the_plan_and_generates_nothing(tmp_path, capsys):
+    """Against a server that is never contacted (nothing listens there): the plan needs no
+    request, and its tokens are an estimate from the real prompts."""
+    output = tmp_path / "out"
+    status, out, err = run_main(
+        capsys, "--dry-run", "--base-url", "http://127.0.0.1:9/v1", "--model", "m",
+        "--num-instructions", "10", "--num-prompts", "2", "--price-per-1k-tokens", "0.5",
+        "--output-dir", output,
+    )  # fmt: skip
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "dry run: nothing was generated"
+    rows = {line.split()[0]: line.split() for line in lines[2:6]}
+    assert rows["bootstrap"][2] == "4"  # 10 kept at 2.5 per prompt, rounds of 2
+    assert rows["classification_identification"][2] == "10"
+    assert rows["instance_generation"][2] == "12"  # with the retries' share
+    assert all(int(row[3].replace(",", "")) > 0 for row in rows.values())
+    assert lines[6].startswith("cost at 0.5 per 1K tokens: at most ")
+    assert "an estimate (4 characters per token)" in lines[7]
+    assert not output.exists() and not (tmp_path / ".out.work").exists()
