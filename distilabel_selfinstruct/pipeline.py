@@ -219,16 +219,17 @@ def llm_from_options(
     model_path: str | None = None,
     mode: str = "completion",
     max_concurrency: int | None = None,
+    verbose: bool = False,
 ) -> LLM:
     """The LLM the main job's options name: an OpenAI-compatible server (`base_url` and
     `model`, at most `max_concurrency` requests in flight), a GGUF file (`model_path`), or
-    the embedded model.
+    the embedded model (llama.cpp's own messages shown with `verbose`).
     """
     if base_url:
         return OpenAICompletionLLM(
             base_url=base_url, model=model, mode=mode, max_concurrency=max_concurrency
         )
-    return LlamaCppCompletionLLM(model_path=model_path, mode=mode)
+    return LlamaCppCompletionLLM(model_path=model_path, mode=mode, verbose=verbose)
 
 
 def build_from_options(

@@ -291,6 +291,7 @@ def supervise(
     run_dir: str | os.PathLike[str],
     stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     pass_fds: tuple[int, ...] = (),
+    quiet: bool = False,
 ) -> None:
     """Runs `spec` in a supervised child process and returns once its `Distiset` is saved.
 
@@ -299,6 +300,8 @@ def supervise(
         run_dir: a folder for the run's spec, events and crash files (created).
         stall_timeout: seconds without progress after which the run is stopped.
         pass_fds: file descriptors the child keeps open (a lock it must hold too).
+        quiet: the child's console output (distilabel's log) goes to `console.log` in
+            `run_dir` instead of this process's terminal.
 
     Raises:
         RunFailed: a step failed or died, the run stalled, or the child exited with an
@@ -314,12 +317,15 @@ def supervise(
     files.spec.write_text(json.dumps(asdict(spec)), encoding="utf-8")
     journal = Path(spec.journal_dir) if spec.journal_dir else None
     watch = _Watch(files, journal, stall_timeout)
-    with _catch_signals() as received:
+    console = (files.folder / "console.log").open("wb") if quiet else None
+    with _catch_signals() as received, console or contextlib.nullcontext():
         process = subprocess.Popen(
             [sys.executable, "-m", "distilabel_selfinstruct._supervised_run", str(files.spec)],
             start_new_session=True,
             env={**os.environ, STEP_PROCESSES_ENV: str(files.steps)},
             pass_fds=pass_fds,
+            stdout=console,
+            stderr=console,
         )
         try:
             while process.poll() is None:

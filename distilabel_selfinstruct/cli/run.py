@@ -14,6 +14,7 @@ generation, and ends with the same dataset.
 import argparse
 import json
 import math
+import os
 import shlex
 import shutil
 import signal
@@ -160,6 +161,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the paper's filters and parser exactly, without the rules beyond it (see the README's differences from the paper)",
     )
     run = parser.add_argument_group("run")
+    loudness = run.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only errors and the final summary (distilabel's log goes to the work"
+        " folder's run/console.log)",
+    )
+    loudness.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also print llama.cpp's own messages and distilabel's debug log",
+    )
     run.add_argument(
         "--dry-run",
         action="store_true",
@@ -237,13 +250,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 # Options that say where or how to run, not what to make: left out of the reproduce command.
 _LOCAL_OPTIONS = {"--output-dir", "--work-dir", "--restart", "--overwrite", "--stall-timeout",
-                  "--max-concurrency", "--dry-run", "--price-per-1k-tokens",
+                  "--max-concurrency", "--dry-run", "--price-per-1k-tokens", "--quiet",
+                  "--verbose",
                   "--ray", "--ray-address",
                   "--report", "--push-to-hub", "--private", "--argilla", "--argilla-dataset",
                   "--argilla-workspace", "--argilla-sample", "--argilla-api-url",
                   "--argilla-api-key"}  # fmt: skip
 _PATH_OPTIONS = {"--seeds", "--model-path", "--instance-model-path", "--classification-model-path"}
 _FLAGS = {"--restart", "--overwrite", "--ray", "--report", "--private", "--argilla", "--dry-run",
+          "--quiet", "--verbose",
           "--paper-rules"}  # fmt: skip
 # The stages that can have their own model, and their options' prefix.
 _STAGE_PREFIXES = {INSTANCE_GENERATION: "instance", CLASSIFICATION: "classification"}
@@ -387,6 +402,7 @@ def llm_options(args: argparse.Namespace, prefix: str | None = None) -> dict:
     return {
         "model_path": option("model_path") and str(Path(option("model_path")).resolve()),
         "mode": mode,
+        "verbose": args.verbose,
     }
 
 
@@ -460,7 +476,13 @@ def run_supervised(args: argparse.Namespace, argv: list[str], work: Path, lock: 
         journal_dir=str(work / "journal"),
     )  # fmt: skip
     # The run's processes hold the lock too: it is free only once every one has ended.
-    supervise(spec, work / "run", stall_timeout=args.stall_timeout, pass_fds=(lock.fileno(),))
+    supervise(
+        spec,
+        work / "run",
+        stall_timeout=args.stall_timeout,
+        pass_fds=(lock.fileno(),),
+        quiet=args.quiet,
+    )
     shutil.rmtree(work / "cache", ignore_errors=True)
     return partial
 
@@ -550,6 +572,8 @@ def main(argv: list[str] | None = None) -> int:
         lock.release()
         print("\ninterrupted before anything was generated", file=sys.stderr)
         return 128 + signal.SIGINT
+    if args.verbose:
+        os.environ["DISTILABEL_LOG_LEVEL"] = "DEBUG"  # inherited by the run's processes
     journal = work / "journal"
     try:
         if args.restart:

@@ -14,7 +14,13 @@ run time.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
+import os
+import sys
+import weakref
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,6 +40,30 @@ from distilabel_selfinstruct.quality_rules import repeats_a_block
 __all__ = ["EMBEDDED_MODEL_NAME", "LlamaCppCompletionLLM", "embedded_model_path"]
 
 EMBEDDED_MODEL_NAME = "gemma-3-270m (base, Q4_K_M GGUF)"
+
+
+@contextlib.contextmanager
+def _native_stderr_to_devnull(enabled: bool) -> Iterator[None]:
+    """llama.cpp's own messages, written by its C code to file descriptor 2 whatever the log
+    level (`llama_kv_cache_iswa: using full-size SWA cache ...`), go to /dev/null; Python's
+    errors still reach the terminal, once the block ends. `verbose=True` keeps them."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _close(model: weakref.ReferenceType[Any]) -> None:
+    if (loaded := model()) is not None:
+        loaded.close()
 
 
 @lru_cache(maxsize=1)
@@ -139,12 +169,19 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
     def load(self) -> None:
         if self.model_path is None:
             self.model_path = embedded_model_path()
-        if use_extra_buffer_types(self.extra_buffer_types):
+        extra = use_extra_buffer_types(self.extra_buffer_types)
+        with (
+            _native_stderr_to_devnull(not self.verbose),
+            contextlib.nullcontext()
+            if extra
+            else llama_model_params_override(use_extra_bufts=False),
+        ):
             super().load()
-        else:
-            with llama_model_params_override(use_extra_bufts=False):
-                super().load()
-        self._prefix_reuse = PrefixReuse(llama_cpp_model(self))
+        model = llama_cpp_model(self)
+        self._prefix_reuse = PrefixReuse(model)
+        # Freed before the interpreter tears its modules down: llama-cpp-python's own
+        # finalizer then fails with a traceback on every exit.
+        atexit.register(_close, weakref.ref(model))
 
     def _journal_identity(self) -> dict[str, Any]:
         return {

@@ -98,3 +98,23 @@ def test_a_dry_run_prints_the_plan_and_generates_nothing(tmp_path, capsys):
     assert lines[6].startswith("cost at 0.5 per 1K tokens: at most ")
     assert "an estimate (4 characters per token)" in lines[7]
     assert not output.exists() and not (tmp_path / ".out.work").exists()
+
+
+@pytest.mark.e2e
+def test_quiet_prints_only_the_summary_and_keeps_the_log(tmp_path):
+    """A whole run (on the scripted server), so `e2e`: with --quiet, stdout holds the
+    summary and where the dataset is, stderr nothing; distilabel's log is in the work
+    folder."""
+    from tests.pipelines.test_self_instruct_failures import SMALL, job
+    from tests.support.openai_server import ScriptedServer
+
+    with ScriptedServer() as server:
+        output = tmp_path / "out"
+        run = job(*SMALL, "--quiet", "--base-url", server.url("script"), "--model", "m",
+                  "--output-dir", output)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stderr == ""
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("instructions kept") and lines[-1].startswith("saved to ")
+    assert len(lines) < 25
+    assert "Processing batch" in (tmp_path / ".out.work" / "run" / "console.log").read_text()
