@@ -141,7 +141,7 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
         ```
 
         ```text
-        The three primary colours are yellow, red and blue.
+        The three primary colours are red, yellow and blue.
         ```
     """
 

@@ -227,7 +227,7 @@ class CollectRejected(GlobalStep):
 
         if __name__ == "__main__":
             with Pipeline(name="rejections") as pipeline:
-                rows = LoadDataFromDicts(data=[{"instruction": "Draw a cat."},
+                rows = LoadDataFromDicts(data=[{"instruction": "Draw a picture of a cat in the garden."},
                                                {"instruction": "Name three rivers in Africa."}])
                 rules = InstructionFilter(name="rules")
                 rejected = CollectRejected(name="rejected", sources=["rules"])
