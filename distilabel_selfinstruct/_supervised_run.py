@@ -89,6 +89,21 @@ def _save_empty_configs(distiset: Any, pipeline: Any, output: Path) -> None:
             DatasetDict({"train": empty}).save_to_disk(output / name, num_shards={"train": 1})
 
 
+def _type_null_columns(distiset: Any) -> None:
+    """Columns that hold only `None` in this run (`classification_error` when every answer
+    parsed) are saved as strings, not as Arrow's `null` type, so that two runs' files load
+    together."""
+    from datasets import Value
+
+    for name, splits in distiset.items():
+        features = splits["train"].features.copy()
+        nulls = [column for column, kind in features.items() if kind == Value("null")]
+        if nulls:
+            for column in nulls:
+                features[column] = Value("string")
+            distiset[name] = splits.cast(features)
+
+
 def _die_with_parent(parent: int) -> None:
     """Ends this run's whole process group (every step process, and this one) once the
     supervising parent is gone, even killed with SIGKILL: no run goes on unwatched.
@@ -111,6 +126,7 @@ def _child(spec_path: Path) -> int:
         started = time.monotonic()
         distiset = pipeline.run(**spec.run_kwargs, logging_handlers=[events])
         wall_time = time.monotonic() - started
+        _type_null_columns(distiset)
         output = Path(spec.output)
         distiset.save_to_disk(output, save_card=False)
         _save_empty_configs(distiset, pipeline, output)

@@ -57,6 +57,7 @@ INSTRUCTION_COLUMNS = [
     *(column for column in BOOTSTRAP_COLUMNS if column != "origin"),
     "is_classification",
     "classification_error",
+    "num_instances",
     "distilabel_metadata",
 ]
 
@@ -86,9 +87,11 @@ def build_self_instruct_pipeline(
     → `instance_generation` → `instance_filter`. Four leaf steps make the Distiset's
     configs (`CONFIGS`):
 
-    - `instructions`: every kept instruction with its provenance (`INSTRUCTION_COLUMNS`:
-      round, prompt tasks, most similar pool instruction and score, is_classification,
-      token statistics in `distilabel_metadata`);
+    - `instructions`: every instruction the bootstrap kept, with its provenance
+      (`INSTRUCTION_COLUMNS`: round, prompt tasks, most similar pool instruction and score,
+      is_classification, `num_instances` after the filter, token statistics in
+      `distilabel_metadata`); one with no instance left has `num_instances` 0 and is also
+      in `rejected` as `no_valid_instances`;
     - `instances`: one row per kept instance;
     - `finetuning_messages`, `finetuning_prompt_completion`, `finetuning_alpaca`: one
       fine-tuning record per instance in each format, each config holding only its
@@ -199,7 +202,9 @@ def _add_later_stages(
         beyond_paper=not paper_rules,
         add_raw_input=False,
     )
-    instance_filter = InstanceFilter(name=INSTANCE_FILTER, seed=seed, beyond_paper=not paper_rules)
+    instance_filter = InstanceFilter(
+        name=INSTANCE_FILTER, seed=seed, beyond_paper=not paper_rules, keep_empty_tasks=True
+    )
     instructions = SelectColumns(name=INSTRUCTIONS_CONFIG, columns=INSTRUCTION_COLUMNS)
     flat = FlattenInstances(name=INSTANCES_CONFIG)
     finetuning = FinetuningFormats(name="finetuning_formats", seed=seed)
@@ -208,8 +213,8 @@ def _add_later_stages(
         for config, columns in FINETUNING_CONFIGS.items()
     ]
     rejected = CollectRejected(name=REJECTED_CONFIG, sources=[BOOTSTRAP, INSTANCE_FILTER])
-    bootstrap >> classification >> instances >> [instructions, instance_filter]
-    instance_filter >> [flat, finetuning, rejected]
+    bootstrap >> classification >> instances >> instance_filter
+    instance_filter >> [instructions, flat, finetuning, rejected]
     finetuning >> formats
 
 

@@ -78,10 +78,10 @@ def _template() -> jinja2.Template:
 
 
 def _size_category(rows: int) -> str:
-    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")):
-        if rows < limit:
-            return label
-    return "100K<n<1M" if rows < 1_000_000 else "n>1M"
+    """The Hub's size category for `rows` (distilabel's own parser: `n<1K`, ..., `n>1T`)."""
+    from distilabel.utils.card.dataset_card import size_categories_parser
+
+    return size_categories_parser(rows)
 
 
 def _is_embedded(model: str) -> bool:
@@ -160,6 +160,11 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
     title = repo_id.split("/")[-1] if repo_id else "Self-Instruct dataset"
     stats = dataset_statistics(distiset)
     body = _template().render(
+        version=_version(),
+        repository=_repository(),
+        embedded=_is_embedded(model),
+        rejections=_rejections_by_kind(summary.get("rejections") or {}),
+        limitations=_limitations(stats, summary, model),
         title=title,
         model=model,
         seeds={
@@ -243,3 +248,62 @@ def _write_figures(
     )
     plot_verbs(verb_object_counts(instructions), figures / "verbs.png")
     return shown
+
+
+def _version() -> str:
+    from distilabel_selfinstruct import __version__
+
+    return __version__
+
+
+def _repository() -> str | None:
+    """The package's repository, when its metadata names one."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("distilabel-selfinstruct").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return None
+    return next((url.split(",", 1)[1].strip() for url in urls if "," in url), None)
+
+
+def _rejections_by_kind(rejections: dict[str, int]) -> dict[str, dict[str, int]]:
+    """`step:rule` counts as instruction rules (the bootstrap's) and instance rules (the
+    instance filter's; `no_valid_instances` counts tasks, and the card says so apart)."""
+    split: dict[str, dict[str, int]] = {"instructions": {}, "instances": {}}
+    for key, count in rejections.items():
+        step, _, rule = key.partition(":")
+        if rule == "no_valid_instances":
+            continue
+        split["instructions" if step == BOOTSTRAP else "instances"][rule] = count
+    return split
+
+
+def _limitations(stats: dict[str, Any], summary: dict[str, Any], model: str) -> list[str]:
+    """What the data cannot be trusted for, from its own figures."""
+    lines = []
+    if _is_embedded(model):
+        lines.append(
+            "The model is a 270M-parameter base model, small enough to run anywhere on a CPU:"
+            " it writes fluent instructions, but many of its inputs and outputs are wrong or"
+            " trivial. Review the data before training on it, or regenerate the instances"
+            " with a stronger model (`--instance-base-url`)."
+        )
+    kept, empty = stats["instructions"], stats["instructions_without_instances"]
+    if kept and empty:
+        lines.append(
+            f"{empty:,} of {kept:,} kept instructions ({empty / kept:.0%}) have no instance;"
+            " the fine-tuning configs hold only instructions with one."
+        )
+    judged = _rejections_by_kind(summary.get("rejections") or {})["instructions"]
+    proposed = kept + sum(count for rule, count in judged.items() if rule != "target_reached")
+    if proposed:
+        lines.append(
+            f"The bootstrap kept {kept:,} of {proposed:,} proposed instructions ({kept / proposed:.0%});"
+            " the filtering tables above give each rule's share."
+        )
+    lines.append(
+        "Nobody reviewed these rows: push a sample to Argilla (`distilabel-selfinstruct review"
+        " push`) for the paper's human evaluation."
+    )
+    return lines

@@ -138,16 +138,18 @@ def _mean(values: list[int]) -> float:
 
 
 def dataset_statistics(distiset: Distiset) -> dict[str, Any]:
-    """The paper's Table 1 for this dataset: instructions (classification or not),
-    instances (with empty input), and average lengths in words (whitespace split) of
+    """The paper's Table 1 for this dataset: instructions (classification or not, and
+    those left without an instance), instances (with empty input), and average lengths in words (whitespace split) of
     instructions, non-empty inputs and outputs.
     """
     instructions = _rows(distiset, INSTRUCTIONS_CONFIG)
     instances = _rows(distiset, INSTANCES_CONFIG)
     classification = sum(row.get("is_classification") is True for row in instructions)
     inputs = [_words(row["input"]) for row in instances if (row.get("input") or "").strip()]
+    without = sum(row.get("num_instances") == 0 for row in instructions)
     return {
         "instructions": len(instructions),
+        "instructions_without_instances": without,
         "classification": classification,
         "non_classification": len(instructions) - classification,
         "instances": len(instances),

@@ -152,7 +152,9 @@ class InstanceFilter(RejectionLog, Step):
     non-empty input but differ in output, all of the task's instances go
     (`conflicting_outputs`); exact duplicates go (`duplicate_instance`); at most
     `max_instances` stay, a reproducible random sample (`over_max_instances`). A task left
-    with no instance leaves the stream (`no_valid_instances`).
+    with no instance is rejected (`no_valid_instances`) and leaves the stream, or, with
+    `keep_empty_tasks`, stays with an empty `instances` list, so that a list of every kept
+    instruction can follow the filter. Each row gets `num_instances`.
 
     Unless `beyond_paper` is false, also (see `quality_rules`): per instance,
     `output_repeats_input` (the output is the input once labels, case and punctuation are
@@ -198,6 +200,15 @@ class InstanceFilter(RejectionLog, Step):
         description="Also apply the rules beyond the paper (output_repeats_input,"
         " copied_from_prompt, runaway_repetition, conflicting_empty_input).",
     )
+    keep_empty_tasks: bool = Field(
+        default=False,
+        description="Keep a task left with no instance (empty `instances`) instead of"
+        " dropping it; it is still recorded as `no_valid_instances`.",
+    )
+
+    @property
+    def outputs(self) -> "StepColumns":
+        return ["instances", "num_instances"]
 
     def instance_rejection(self, instance: dict[str, Any]) -> str | None:
         """The per-instance rule that drops `instance`, or `None`."""
@@ -268,14 +279,15 @@ class InstanceFilter(RejectionLog, Step):
         for row in inputs:
             instances, dropped = self._clean(row)
             rejected += dropped
-            if instances:
-                kept_rows.append({**row, "instances": instances})
-            else:
+            if instances or self.keep_empty_tasks:
+                kept_rows.append({**row, "instances": instances, "num_instances": len(instances)})
+            if not instances:
                 record = {key: value for key, value in row.items() if key != "distilabel_metadata"}
                 rejected.append(self._rejected_record(record, "no_valid_instances", ""))
         self._record_rejections(rejected)
         step_logger(self).info(
-            f"{self.name}: {len(kept_rows)}/{len(inputs)} tasks kept,"
+            f"{self.name}: {sum(bool(row['instances']) for row in kept_rows)}/{len(inputs)}"
+            " tasks with instances,"
             f" {sum(len(row['instances']) for row in kept_rows)} instances"
         )
         yield kept_rows
