@@ -246,7 +246,7 @@ def _write_figures(
         [len(row["output"].split()) for row in instances],
         figures / "lengths.png",
     )
-    plot_verbs(verb_object_counts(instructions), figures / "verbs.png")
+    plot_verbs(verb_object_counts(instructions), figures / "verbs.png", total=len(instructions))
     return shown
 
 

@@ -99,33 +99,39 @@ def plot_lengths(
 
 
 def plot_verbs(
-    counts: Counter[tuple[str, str | None]], path: Path, verbs: int = 20, objects: int = 4
+    counts: Counter[tuple[str, str | None]],
+    path: Path,
+    verbs: int = 20,
+    objects: int = 4,
+    total: int | None = None,
 ) -> Path:
-    """Horizontal bars for the `verbs` most common leading verbs, each split into its
-    `objects` most common direct objects and the rest.
+    """Horizontal bars for the `verbs` most common leading verbs (instructions per verb),
+    each followed by its `objects` most common direct objects with their counts, in words:
+    nothing to look up in a legend. The title says how many instructions the bars hold, and
+    of how many (`total`): questions and statements have no leading verb and are left out.
     """
     by_verb: dict[str, Counter[str]] = {}
     for (verb, obj), count in counts.items():
-        by_verb.setdefault(verb, Counter())[obj or "(none)"] += count
+        by_verb.setdefault(verb, Counter())[obj or "(no object)"] += count
     top = sorted(by_verb, key=lambda verb: (-sum(by_verb[verb].values()), verb))[:verbs]
-    from matplotlib import colormaps
-
-    figure = _figure(8, 0.35 * max(len(top), 4) + 1)
+    sizes = [sum(by_verb[verb].values()) for verb in top]
+    figure = _figure(9, 0.32 * max(len(top), 4) + 1.2)
     axis = figure.subplots()
-    colours = colormaps["tab20"].colors
-    widest = max((sum(by_verb[verb].values()) for verb in top), default=1)
-    for row, verb in enumerate(reversed(top)):
-        left = 0
-        parts = by_verb[verb].most_common(objects)
-        rest = sum(by_verb[verb].values()) - sum(count for _, count in parts)
-        for rank, (obj, count) in enumerate([*parts, ("other", rest)] if rest else parts):
-            colour = "#dddddd" if obj == "other" else colours[(2 * rank) % len(colours)]
-            axis.barh(row, count, left=left, color=colour, edgecolor="white")
-            if count >= 0.08 * widest:  # label only segments wide enough to read
-                axis.text(left + count / 2, row, obj, ha="center", va="center", fontsize=7)
-            left += count
+    widest = max(sizes, default=1)
+    for row, (verb, size) in enumerate(zip(reversed(top), reversed(sizes), strict=True)):
+        axis.barh(row, size, color="#4c72b0")
+        named = ", ".join(f"{obj} {count}" for obj, count in by_verb[verb].most_common(objects))
+        axis.text(size + 0.02 * widest, row, named, va="center", fontsize=7)
     axis.set_yticks(range(len(top)), list(reversed(top)))
-    axis.set_xlabel("instructions")
+    axis.set_xlim(0, widest * 1.9)
+    axis.set_xlabel("instructions (its most common objects beside each bar)")
+    shown = sum(sizes)
+    of_total = f" of {total:,}" if total is not None else ""
+    axis.set_title(
+        f"Leading verbs of {shown:,}{of_total} instructions (the {len(top)} most common verbs;"
+        " questions and statements have none)",
+        fontsize=9,
+    )
     if not top:
         axis.text(0.5, 0.5, "no imperative instruction", ha="center", transform=axis.transAxes)
     return _save(figure, path)
