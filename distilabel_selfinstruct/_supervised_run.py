@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from distilabel_selfinstruct._compat import DISTILABEL_LOG_PATTERNS
+from distilabel_selfinstruct.steps.bootstrap import ROUND_RECORD
 from distilabel_selfinstruct.supervisor import RunSpec, _Files, _resolve
 
 
@@ -42,6 +43,8 @@ class _EventHandler(logging.Handler):
         except Exception:
             return
         patterns, pid = self._patterns, record.process or 0
+        if isinstance(figures := getattr(record, ROUND_RECORD, None), dict):
+            self.write(event="round", step=None, **figures)
         if pid in self._failing and (match := patterns["traceback"].match(message)):
             lines = [line for line in match["traceback"].splitlines() if line.strip()]
             self.write(

@@ -153,8 +153,15 @@ class _Files:
 class _Watch:
     """The parent's view of the child: events read so far, step processes, progress."""
 
-    def __init__(self, files: _Files, journal_dir: Path | None, stall_timeout: float) -> None:
+    def __init__(
+        self,
+        files: _Files,
+        journal_dir: Path | None,
+        stall_timeout: float,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.files = files
+        self.on_event = on_event
         self.journal_dir = journal_dir
         self.stall_timeout = stall_timeout
         self.workers: dict[int, str] = {}
@@ -181,11 +188,13 @@ class _Watch:
 
     def _event(self, event: dict[str, Any]) -> None:
         kind, step = event.get("event"), event.get("step")
+        if self.on_event is not None:
+            self.on_event(event)
         if step:
             self.last_step = step
         if kind == "finished":
             self.finished.add(step)
-        elif kind == "progress":
+        elif kind in ("progress", "round"):
             self._progress = time.monotonic()
         elif kind == "failed" and (self.failure is None or (step and not self._failed_step)):
             # a step's own failure explains more than what the pipeline raised after it
@@ -292,6 +301,7 @@ def supervise(
     stall_timeout: float = DEFAULT_STALL_TIMEOUT,
     pass_fds: tuple[int, ...] = (),
     quiet: bool = False,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Runs `spec` in a supervised child process and returns once its `Distiset` is saved.
 
@@ -302,6 +312,9 @@ def supervise(
         pass_fds: file descriptors the child keeps open (a lock it must hold too).
         quiet: the child's console output (distilabel's log) goes to `console.log` in
             `run_dir` instead of this process's terminal.
+        on_event: called in this process with each event of the child as it is read:
+            `{"event": "round", "round", "kept", "target", ...}` after each bootstrap round,
+            `{"event": "progress", "step"}` as steps work, `finished`, `failed`, `done`.
 
     Raises:
         RunFailed: a step failed or died, the run stalled, or the child exited with an
@@ -316,7 +329,7 @@ def supervise(
     files.steps.mkdir()
     files.spec.write_text(json.dumps(asdict(spec)), encoding="utf-8")
     journal = Path(spec.journal_dir) if spec.journal_dir else None
-    watch = _Watch(files, journal, stall_timeout)
+    watch = _Watch(files, journal, stall_timeout, on_event)
     console = (files.folder / "console.log").open("wb") if quiet else None
     with _catch_signals() as received, console or contextlib.nullcontext():
         process = subprocess.Popen(

@@ -35,6 +35,7 @@ from distilabel_selfinstruct import (
     write_report,
 )
 from distilabel_selfinstruct.cli._common import quiet_import_warnings
+from distilabel_selfinstruct.cli.progress import RunProgress
 from distilabel_selfinstruct.cli.review import push as push_review
 from distilabel_selfinstruct.constants import (
     CARD_FOLDER,
@@ -165,13 +166,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     loudness.add_argument(
         "--quiet",
         action="store_true",
-        help="print only errors and the final summary (distilabel's log goes to the work"
-        " folder's run/console.log)",
+        help="print only errors and the final summary, no progress",
     )
     loudness.add_argument(
         "--verbose",
         action="store_true",
-        help="also print llama.cpp's own messages and distilabel's debug log",
+        help="print distilabel's debug log and llama.cpp's own messages instead of the progress"
+        " line (otherwise distilabel's log goes to run/console.log in the work folder)",
     )
     run.add_argument(
         "--dry-run",
@@ -476,13 +477,19 @@ def run_supervised(args: argparse.Namespace, argv: list[str], work: Path, lock: 
         journal_dir=str(work / "journal"),
     )  # fmt: skip
     # The run's processes hold the lock too: it is free only once every one has ended.
-    supervise(
-        spec,
-        work / "run",
-        stall_timeout=args.stall_timeout,
-        pass_fds=(lock.fileno(),),
-        quiet=args.quiet,
-    )
+    progress = None if args.quiet or args.verbose else RunProgress()
+    try:
+        supervise(
+            spec,
+            work / "run",
+            stall_timeout=args.stall_timeout,
+            pass_fds=(lock.fileno(),),
+            quiet=not args.verbose,
+            on_event=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
     shutil.rmtree(work / "cache", ignore_errors=True)
     return partial
 

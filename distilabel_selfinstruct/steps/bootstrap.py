@@ -28,7 +28,10 @@ from distilabel_selfinstruct.steps.similarity_filter import NoveltyOptions
 if TYPE_CHECKING:
     from distilabel.typing import GeneratorStepOutput, StepColumns
 
-__all__ = ["BOOTSTRAP_COLUMNS", "SelfInstructBootstrap"]
+__all__ = ["BOOTSTRAP_COLUMNS", "ROUND_RECORD", "SelfInstructBootstrap"]
+
+# The attribute of the log record of each round that carries its figures.
+ROUND_RECORD = "selfinstruct_round"
 
 
 # A proposed instruction's columns, with its round and its closest pool instruction.
@@ -266,9 +269,21 @@ class SelfInstructBootstrap(
             if 0 < kept < self.num_instructions
             else "-"
         )
+        rate = totals["output_tokens"] / elapsed
+        figures = {
+            "round": rounds,
+            "pool": pool,
+            "kept": kept,
+            "target": self.num_instructions,
+            "tokens_per_s": round(rate, 1),
+            "elapsed": _duration(elapsed),
+            "eta": eta,
+        }
         step_logger(self).info(
             f"{self.name}: round {rounds} | pool {pool} | kept {kept}/{self.num_instructions}"
             f" | rejected {len(rejected)} ({rules}) | tokens in {totals['input_tokens']:,}"
-            f" out {totals['output_tokens']:,} | {totals['output_tokens'] / elapsed:.0f} tok/s"
-            f" | elapsed {_duration(elapsed)} | ETA {eta}"
+            f" out {totals['output_tokens']:,} | {rate:.0f} tok/s"
+            f" | elapsed {_duration(elapsed)} | ETA {eta}",
+            # the same figures for a progress display (`supervisor.supervise`'s `on_event`)
+            extra={ROUND_RECORD: figures},
         )
