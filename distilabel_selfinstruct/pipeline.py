@@ -138,12 +138,12 @@ def build_self_instruct_pipeline(
         if __name__ == "__main__":
             pipeline = build_self_instruct_pipeline(num_instructions=3, num_prompts=2)
             distiset = pipeline.run(use_cache=False)
-            print(distiset["instructions"]["train"]["instruction"])
+            print(len(distiset["instructions"]["train"]))
             print(distiset["finetuning_messages"]["train"][0])
         ```
 
         ```text
-        ...[...]
+        3
         {'messages': [{'role': 'user', 'content': ...}, {'role': 'assistant', 'content': ...}]}
         ```
     """

@@ -9,6 +9,7 @@ every example says what it prints.
 
 import doctest
 import inspect
+import os
 import re
 import subprocess
 import sys
@@ -48,8 +49,16 @@ def readme_examples():
 @pytest.mark.e2e
 @pytest.mark.parametrize(("code", "expected"), [*examples(), *readme_examples()])
 def test_each_example_prints_what_it_says(code, expected, tmp_path):
+    # distilabel's log would interleave with what the example prints (its listener thread
+    # writes after `run` returns); only the example's own output is compared.
+    env = {**os.environ, "DISTILABEL_LOG_LEVEL": "ERROR"}
     run = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     assert _CHECKER.check_output(expected, run.stdout, _FLAGS), (

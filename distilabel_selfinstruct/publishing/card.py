@@ -134,7 +134,7 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
         ```
 
         ```text
-        ...---
+        ---
         ```
     """
     from distilabel.distiset import Distiset

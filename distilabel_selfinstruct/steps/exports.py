@@ -234,11 +234,11 @@ class CollectRejected(GlobalStep):
                 rows >> rules >> rejected
             distiset = pipeline.run(use_cache=False)
             # A single leaf step makes the "default" config.
-            print(distiset["default"]["train"]["rejected_by"])  # ["blocked_keyword"]
+            print(list(distiset["default"]["train"]["rejected_by"]))  # ["blocked_keyword"]
         ```
 
         ```text
-        ...['blocked_keyword']
+        ['blocked_keyword']
         ```
     """
 
