@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from distilabel_selfinstruct.constants import (
     BOOTSTRAP,
     CARD_FOLDER,
+    CONFIGS,
     FINETUNING_CONFIGS,
     INSTANCES_CONFIG,
     INSTRUCTIONS_CONFIG,
@@ -164,6 +165,7 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
         repository=_repository(),
         embedded=_is_embedded(model),
         rejections=_rejections_by_kind(summary.get("rejections") or {}),
+        samples=_sample_rows(distiset),
         limitations=_limitations(stats, summary, model),
         title=title,
         model=model,
@@ -307,3 +309,24 @@ def _limitations(stats: dict[str, Any], summary: dict[str, Any], model: str) -> 
         " push`) for the paper's human evaluation."
     )
     return lines
+
+
+def _shortened(value: Any, limit: int = 160) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[: limit - 3] + "..."
+    if isinstance(value, list):
+        return [_shortened(item, limit) for item in value]
+    if isinstance(value, dict):
+        return {key: _shortened(item, limit) for key, item in value.items()}
+    return value
+
+
+def _sample_rows(distiset: Distiset) -> dict[str, str]:
+    """The first row of each non-empty config, as indented JSON."""
+    samples = {}
+    for config in [name for name in CONFIGS if name in distiset]:
+        rows = distiset[config]["train"]
+        if len(rows):
+            row = {k: v for k, v in rows[0].items() if k != "distilabel_metadata"}
+            samples[config] = json.dumps(_shortened(row), indent=2, ensure_ascii=False)
+    return samples

@@ -87,3 +87,6 @@ def test_the_card_says_what_the_data_says(tmp_path):
     assert f"distilabel-selfinstruct=={__version__}" in text
     assert "distilabel pipeline run --config pipeline.yaml" in text
     assert "distilabel-selfinstruct run --num-instructions 2" in text
+    samples = text.split("One row of each config")[1].split("## Statistics")[0]
+    assert samples.index("`instructions`:") < samples.index("`finetuning_messages`:")
+    assert '"output": "Nile, Amazon, Danube."' in samples
