@@ -41,3 +41,17 @@ def in_child(function, *args):
 
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(function, args)
+
+
+def in_subprocess(function, *args, timeout=1800):
+    """`function(*args)` (a module-level function of the tests, its arguments plain values)
+    run by a new Python process, which may start processes of its own (distilabel's
+    workers); fails the test, with the end of its stderr, on a non-zero exit."""
+    import subprocess
+    import sys
+
+    code = f"from {function.__module__} import {function.__name__} as run\nrun(*{args!r})\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr[-3000:]

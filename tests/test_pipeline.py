@@ -1,15 +1,19 @@
 """The whole method as one pipeline on the embedded model (Gemma 3 270M base via llama.cpp),
-run in-process with distilabel's `Pipeline`: marked `e2e`.
+run with distilabel's `Pipeline` in a child Python process (distilabel forks its workers
+from the process that runs it, and a fork of pytest's process, with the threads earlier
+tests left, can hang); the child saves the Distiset, the test reads it back. Marked `e2e`.
 """
 
 import json
 
 import pytest
+from distilabel.distiset import Distiset
 from distilabel.pipeline import Pipeline
 
 from distilabel_selfinstruct import CONFIGS, build_self_instruct_pipeline
 from distilabel_selfinstruct.constants import FINETUNING_CONFIGS
 from distilabel_selfinstruct.publishing.statistics import summarize_run
+from tests.conftest import in_subprocess
 
 pytestmark = pytest.mark.e2e
 
@@ -27,16 +31,25 @@ def as_lists(distiset):
     return {config: distiset[config]["train"].to_list() for config in CONFIGS}
 
 
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("cache")
+def _run_and_save(output: str, yaml_path: str, cache: str) -> None:
     pipeline = build_self_instruct_pipeline(
         num_instructions=TARGET, num_prompts=1, seed=5, threshold=THRESHOLD, cache_dir=cache
     )
-    distiset = pipeline.run(use_cache=False)
-    yaml_path = tmp_path_factory.mktemp("yaml") / "pipeline.yaml"
+    pipeline.run(use_cache=False).save_to_disk(output, save_card=False)
     pipeline.save(yaml_path, format="yaml")
-    return distiset, yaml_path
+
+
+def _run_yaml_and_save(yaml_path: str, output: str) -> None:
+    Pipeline.from_yaml(yaml_path).run(use_cache=False).save_to_disk(output, save_card=False)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    output = tmp_path_factory.mktemp("first") / "dataset"
+    yaml_path = tmp_path_factory.mktemp("yaml") / "pipeline.yaml"
+    cache = tmp_path_factory.mktemp("cache")
+    in_subprocess(_run_and_save, str(output), str(yaml_path), str(cache))
+    return Distiset.load_from_disk(output), yaml_path
 
 
 def test_the_bootstrap_keeps_the_target_with_provenance(first_run):
@@ -132,5 +145,6 @@ def test_yaml_round_trip_gives_the_same_dataset(first_run):
     distiset, yaml_path = first_run
     text = yaml_path.read_text()
     assert "distilabel_selfinstruct.steps.bootstrap" in text and "seeds_digest" in text
-    again = Pipeline.from_yaml(yaml_path).run(use_cache=False)
-    assert as_lists(again) == as_lists(distiset)
+    output = yaml_path.with_name("again")
+    in_subprocess(_run_yaml_and_save, str(yaml_path), str(output))
+    assert as_lists(Distiset.load_from_disk(output)) == as_lists(distiset)
