@@ -75,44 +75,16 @@ def plan_run(
         count_tokens: a prompt's token count.
         seed: the run's seed (the sampled proposal prompts).
     """
-    rng = random.Random(seed)
-    pool = [{**task.to_dict(), "origin": "seed"} for task in seeds]
-    proposals = [
-        count_tokens(
-            render_prompt(
-                "instruction_proposal",
-                tasks=[task["instruction"] for task in sample_prompt_tasks(pool, rng)],
-                classification_only=False,
-            )
-        )
-        for _ in range(8)
-    ]
     rounds = math.ceil(num_instructions / (KEPT_PER_PROPOSAL * num_prompts))
     bootstrap_requests = rounds * num_prompts
-    examples = [task.instruction for task in seeds[:NUM_PROMPT_TASKS]]
-    classify = _mean(
-        [
-            count_tokens(render_prompt("classification_identification", instruction=text))
-            for text in examples
-        ]
-    )
-    input_first = _mean(
-        [count_tokens(render_prompt("instance_input_first", instruction=text)) for text in examples]
-    )
-    output_first = _mean(
-        [
-            count_tokens(render_prompt("instance_output_first", instruction=text))
-            for text in examples
-        ]
-    )
-    instance_prompt = (1 - CLASSIFICATION_SHARE) * input_first + CLASSIFICATION_SHARE * output_first
+    proposal, classify, instance_prompt = _prompt_tokens(seeds, count_tokens, seed)
     instance_requests = math.ceil(num_instructions * (1 + INSTANCE_RETRY_SHARE))
     return [
         StagePlan(
             BOOTSTRAP,
             models[BOOTSTRAP],
             bootstrap_requests,
-            round(bootstrap_requests * _mean(proposals)),
+            round(bootstrap_requests * proposal),
             bootstrap_requests * PROPOSAL_MAX_NEW_TOKENS,
         ),
         StagePlan(
@@ -130,6 +102,33 @@ def plan_run(
             instance_requests * INSTANCE_MAX_NEW_TOKENS,
         ),
     ]
+
+
+def _prompt_tokens(
+    seeds: Sequence[SeedTask], count_tokens: Callable[[str], int], seed: int
+) -> tuple[float, float, float]:
+    """Mean tokens of a proposal prompt (8 sampled as the run samples them), of a
+    classification prompt and of an instance prompt (by the share of classification tasks)."""
+    rng = random.Random(seed)
+    pool = [{**task.to_dict(), "origin": "seed"} for task in seeds]
+    proposals = [
+        count_tokens(
+            render_prompt(
+                "instruction_proposal",
+                tasks=[task["instruction"] for task in sample_prompt_tasks(pool, rng)],
+                classification_only=False,
+            )
+        )
+        for _ in range(8)
+    ]
+    examples = [task.instruction for task in seeds[:NUM_PROMPT_TASKS]]
+
+    def mean_tokens(template: str) -> float:
+        return _mean([count_tokens(render_prompt(template, instruction=text)) for text in examples])
+
+    instance = (1 - CLASSIFICATION_SHARE) * mean_tokens("instance_input_first")
+    instance += CLASSIFICATION_SHARE * mean_tokens("instance_output_first")
+    return _mean(proposals), mean_tokens("classification_identification"), instance
 
 
 def format_plan(
