@@ -40,7 +40,6 @@ def main(argv: list[str] | None = None) -> int:
           run       generate a Self-Instruct dataset
           publish   write a saved dataset's card, push it
           review    human review of a dataset in Argilla
-        <BLANKLINE>
         0
     """
     argv = sys.argv[1:] if argv is None else argv

@@ -22,15 +22,17 @@ def _distiset(instructions, instances):
 
 def test_table_1_counts_and_averages():
     distiset = _distiset(
-        [{"instruction": "Name three rivers.", "is_classification": False},
-         {"instruction": "Is this review positive or negative?", "is_classification": True},
-         {"instruction": "Say hi.", "is_classification": None}],
+        [{"instruction": "Name three rivers.", "is_classification": False, "num_instances": 1},
+         {"instruction": "Is this review positive or negative?", "is_classification": True,
+          "num_instances": 2},
+         {"instruction": "Say hi.", "is_classification": None, "num_instances": 0}],
         [{"input": "", "output": "Nile, Amazon, Danube."},
          {"input": "Great food and friendly staff.", "output": "Positive"},
          {"input": "  ", "output": "Hi there!"}],
     )  # fmt: skip
     assert dataset_statistics(distiset) == {
         "instructions": 3,
+        "instructions_without_instances": 1,
         "classification": 1,
         "non_classification": 2,
         "instances": 3,
