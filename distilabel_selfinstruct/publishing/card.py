@@ -160,13 +160,14 @@ def write_report(dataset_dir: str | os.PathLike[str], repo_id: str | None = None
     shown = _write_figures(distiset, seed_tasks, threshold, folder / "figures")
     title = repo_id.split("/")[-1] if repo_id else "Self-Instruct dataset"
     stats = dataset_statistics(distiset)
+    rejections = _rejections_by_kind(summary.get("rejections") or {})
     body = _template().render(
         version=_version(),
         repository=_repository(),
         embedded=_is_embedded(model),
-        rejections=_rejections_by_kind(summary.get("rejections") or {}),
+        rejections=rejections,
         samples=_sample_rows(distiset),
-        limitations=_limitations(stats, summary, model),
+        limitations=_limitations(stats, rejections["instructions"], model),
         title=title,
         model=model,
         seeds={
@@ -281,7 +282,7 @@ def _rejections_by_kind(rejections: dict[str, int]) -> dict[str, dict[str, int]]
     return split
 
 
-def _limitations(stats: dict[str, Any], summary: dict[str, Any], model: str) -> list[str]:
+def _limitations(stats: dict[str, Any], judged: dict[str, int], model: str) -> list[str]:
     """What the data cannot be trusted for, from its own figures."""
     lines = []
     if _is_embedded(model):
@@ -297,7 +298,6 @@ def _limitations(stats: dict[str, Any], summary: dict[str, Any], model: str) -> 
             f"{empty:,} of {kept:,} kept instructions ({empty / kept:.0%}) have no instance;"
             " the fine-tuning configs hold only instructions with one."
         )
-    judged = _rejections_by_kind(summary.get("rejections") or {})["instructions"]
     proposed = kept + sum(count for rule, count in judged.items() if rule != "target_reached")
     if proposed:
         lines.append(
