@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from distilabel_selfinstruct.constants import BOOTSTRAP, CLASSIFICATION, INSTANCE_GENERATION
 from distilabel_selfinstruct.prompts import render_prompt
 from distilabel_selfinstruct.seed_schema import SeedTask
+from distilabel_selfinstruct.steps.classification import CLASSIFICATION_MAX_NEW_TOKENS
+from distilabel_selfinstruct.steps.instances import INSTANCE_MAX_NEW_TOKENS
 from distilabel_selfinstruct.steps.proposal import (
     NUM_PROMPT_TASKS,
     PROPOSAL_MAX_NEW_TOKENS,
@@ -32,8 +34,6 @@ __all__ = ["KEPT_PER_PROPOSAL", "StagePlan", "format_plan", "plan_run"]
 KEPT_PER_PROPOSAL = 2.5
 # Share of instance prompts sent again (the sampled retries): 14 of 100 in the default run.
 INSTANCE_RETRY_SHARE = 0.14
-CLASSIFICATION_MAX_NEW_TOKENS = 3
-INSTANCE_MAX_NEW_TOKENS = 350
 # The share of classification tasks the instance prompts assume (the default run: 8%).
 CLASSIFICATION_SHARE = 0.1
 
@@ -47,10 +47,6 @@ class StagePlan:
     requests: int
     prompt_tokens: int
     max_output_tokens: int
-
-    @property
-    def max_tokens(self) -> int:
-        return self.prompt_tokens + self.max_output_tokens
 
 
 def _mean(values: Sequence[int]) -> float:

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ClassificationIdentification", "parse_yes_no"]
 
+# The Yes/No answer's token cap.
+CLASSIFICATION_MAX_NEW_TOKENS = 3
+
 _YES = {"yes", "y", "yeah", "yep", "true", "correct"}
 _NO = {"no", "n", "nope", "false", "not", "incorrect"}
 _FIRST_WORD = re.compile(r"[\W_]*([^\W_]+)")
@@ -195,7 +198,12 @@ class ClassificationIdentification(PromptedTask, Task):
         yield rows
 
     def _default_generation_kwargs(self) -> dict[str, Any]:
-        return {"temperature": 0.0, "top_p": 1.0, "max_new_tokens": 3, "stop": ["\n", "Task"]}
+        return {
+            "temperature": 0.0,
+            "top_p": 1.0,
+            "max_new_tokens": CLASSIFICATION_MAX_NEW_TOKENS,
+            "stop": ["\n", "Task"],
+        }
 
     def format_input(self, input: dict[str, Any]) -> "FormattedInput":
         if self._uses_likelihood():  # what is scored after each list

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = ["InstanceGeneration", "parse_input_first", "parse_output_first"]
 
+# The token cap of one instance generation.
+INSTANCE_MAX_NEW_TOKENS = 350
+
 _EXAMPLE_MARKER = re.compile(r"Example\s*\d+\s*[:.]?")
 # `Output:` and `Input:`, also numbered (`Output 1:`), as the models write them.
 _OUTPUT = re.compile(r"Output\s*\d*\s*:")
@@ -201,7 +204,7 @@ class InstanceGeneration(PromptedTask, Task):
             "top_p": 0.0,
             "frequency_penalty": 0.0,
             "presence_penalty": 1.5,
-            "max_new_tokens": 350,
+            "max_new_tokens": INSTANCE_MAX_NEW_TOKENS,
             "stop": [f"Example {self.max_instances + 1}", "Task:"],
             # a generation that loops stops at the third copy of an instance (llama.cpp)
             "max_block_repeats": 3,
