@@ -12,9 +12,12 @@ symbol when an upgrade moves one).
 
 - `Pipeline`, `RayPipeline`, `adopt_pipeline`: distilabel 1.5.3 never sends a last batch to
   a step whose predecessors all finished without leaving it a single row (a filter that
-  kept nothing), so the pipeline waits forever; these send it an empty last batch. The
-  local `Pipeline` also records which process runs which step, written by the process
-  itself before the step starts (distilabel's own log of it may die with the process).
+  kept nothing), so the pipeline waits forever; these send it an empty last batch. A run
+  with `use_cache=False` skips the per-batch cache bookkeeping (`_cache`, `steps_data`);
+  global steps come as late in the load order as their successors allow; distilabel's
+  pipeline module polls every 50 ms while a run lasts (`_short_polls`). The local
+  `Pipeline` also records which process runs which step, written by the process itself
+  before the step starts (distilabel's own log of it may die with the process).
 - `DISTILABEL_LOG_PATTERNS`: the messages through which distilabel reports a failed step
   while the run goes on (or hangs); the supervisor reads them.
 - `llama_model_params_override`: llama-cpp-python's `Llama` has no argument for
@@ -26,17 +29,21 @@ symbol when an upgrade moves one).
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from distilabel.constants import DISTILABEL_METADATA_KEY
+import networkx as nx
+from distilabel.constants import DISTILABEL_METADATA_KEY, STEP_ATTR_NAME
 from distilabel.pipeline import Pipeline as _DistilabelPipeline
 from distilabel.pipeline import RayPipeline as _DistilabelRayPipeline
+from distilabel.pipeline import base as _pipeline_base
 from distilabel.pipeline.base import BasePipeline as _BasePipeline
 from distilabel.pipeline.batch import _Batch
 from distilabel.steps.base import _Step
@@ -212,20 +219,119 @@ def _record_then_run(run: Callable[[], Any], step_name: str, folder: str) -> Any
     return run()
 
 
+class _ShortSleeps:
+    """The `time` module with `sleep` capped at 50 ms."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(min(seconds, 0.05))
+
+
+_polls_lock = threading.Lock()
+_polls_depth = 0
+
+
+@contextlib.contextmanager
+def _short_polls() -> Iterator[None]:
+    """While a pipeline runs, distilabel's pipeline module polls every 50 ms: it checks
+    whether a load stage's steps are loaded every 2.5 s (each stage then costs at least
+    2.5 s) and whether the steps finished every 0.5 s, with `time.sleep` (its only two
+    sleeps). Its `time` is swapped for the length of the run, nested runs included.
+    """
+    global _polls_depth
+    with _polls_lock:
+        _polls_depth += 1
+        _pipeline_base.time = _ShortSleeps()  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        with _polls_lock:
+            _polls_depth -= 1
+            if _polls_depth == 0:
+                _pipeline_base.time = time
+
+
 class _FinishStarvedSteps(_BasePipeline):
     """Sends an empty last batch to a step that would otherwise never get one (see
     `_finish_starved_steps`): after each last batch, and when a load stage starts.
 
-    It derives from distilabel's `BasePipeline` (not from `object`) and adds no state, so
+    A run with `use_cache=False` also skips distilabel's per-batch cache bookkeeping, which
+    only a later `use_cache=True` run reads: after every batch, `BasePipeline` rewrites
+    `pipeline.yaml`, the batch manager and the stages file (`_cache`) and writes the batch
+    to `steps_data` (`_register_batch`), recomputing the pipeline's signatures each time
+    (0.2-0.35 s per batch). The cache is still written once, when the run ends, as
+    distilabel does; with `use_cache=True` nothing changes.
+
+    It derives from distilabel's `BasePipeline` (not from `object`) and adds no slot, so
     that the classes below keep the memory layout of distilabel's: `adopt_pipeline` can
     then turn an instance of distilabel's class into one of them (`__class__` assignment
     refuses another layout).
     """
 
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        arguments = inspect.signature(super().run).bind(*args, **kwargs).arguments
+        self._cache_per_batch = bool(arguments.get("use_cache", True))
+        with _short_polls():
+            return super().run(*args, **kwargs)
+
+    def _per_batch_cache(self) -> bool:
+        return getattr(self, "_cache_per_batch", True)
+
+    def _register_batch(self, batch: _Batch) -> None:
+        if self._per_batch_cache():
+            super()._register_batch(batch)
+        else:
+            self._batch_manager.register_batch(batch)  # type: ignore[union-attr]
+
     def _manage_batch_flow(self, batch: _Batch) -> None:
-        super()._manage_batch_flow(batch)
+        self._in_batch_flow = True
+        try:
+            super()._manage_batch_flow(batch)
+        finally:
+            self._in_batch_flow = False
         if batch.last_batch:
             _finish_starved_steps(self, self.dag.get_step_successors(batch.step_name))
+
+    def _cache(self) -> None:
+        if getattr(self, "_in_batch_flow", False) and not self._per_batch_cache():
+            return
+        super()._cache()
+
+    def _get_steps_load_stages(self) -> tuple[list[list[str]], list[list[str]]]:
+        """distilabel's load stages, with each global step as late in the topological
+        order as its successors allow.
+
+        distilabel starts a new stage at each global step of its topological order, and
+        every step after it in that order waits for the global step to finish, even a step
+        that does not depend on it (here the fine-tuning configs, one level deeper than
+        `rejected`). Loading a stage spawns its processes (seconds each).
+        """
+        if getattr(self, "_load_groups", None):
+            return super()._get_steps_load_stages()
+        graph = self.dag.G
+
+        def is_global(name: str) -> bool:
+            return self.dag.get_step(name)[STEP_ATTR_NAME].is_global
+
+        position = {name: index for index, name in enumerate(nx.topological_sort(graph))}
+        order = nx.lexicographical_topological_sort(
+            graph, key=lambda name: (is_global(name), position[name])
+        )
+        stages: list[list[str]] = [[]]
+        for name in order:
+            if is_global(name):
+                stages += [[name], []]
+            else:
+                stages[-1].append(name)
+        stages = [stage for stage in stages if stage]
+        last_steps = [
+            sorted(n for n in graph.subgraph(stage) if graph.subgraph(stage).out_degree(n) == 0)
+            for stage in stages
+        ]
+        return stages, last_steps
 
     def _request_initial_batches(self) -> None:
         super()._request_initial_batches()

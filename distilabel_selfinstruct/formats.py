@@ -98,7 +98,7 @@ def _layouts() -> dict[str, list[str]]:
 
 def to_prompt_completion(
     rows: Iterable[Mapping[str, Any]],
-    seed: int = 42,
+    seed: int | random.Random = 42,
     end_of_text: str = END_OF_TEXT,
     deduplicate: bool = True,
 ) -> list[dict[str, str]]:
@@ -108,7 +108,8 @@ def to_prompt_completion(
     As in the paper, half of the inputs that start with a single `field:` prefix lose it,
     double newlines in inputs are collapsed, and duplicate prompt/completion pairs are
     dropped (with `deduplicate`; without it, record `i` belongs to instance `i`). The draws
-    are reproducible from `seed`.
+    are reproducible from `seed`; given a `random.Random`, the draws continue its sequence,
+    so that rows converted batch after batch get the draws of one call over all of them.
 
     Examples:
         >>> rows = [{"instruction": "Add the numbers.", "instances": [
@@ -118,7 +119,7 @@ def to_prompt_completion(
         'Add the numbers.\\n\\nNumbers: 2 and 3\\n\\nOutput:' ' 5<|endoftext|>'
         'Add the numbers.\\n\\n' 'Zero.<|endoftext|>'
     """
-    rng = random.Random(seed)
+    rng = seed if isinstance(seed, random.Random) else random.Random(seed)
     layouts = _layouts()
     records, seen = [], set()
     for instruction, given, output in _instances(rows):

@@ -311,20 +311,27 @@ class RougeLIndex:
         if not len(positions):
             return 0.0, 0
         table = self._match_table(ids) if len(ids) <= _WORD_BITS else None
-        order = np.argsort(-bounds, kind="stable")
-        best, best_position = 0.0, 0
-        for start in range(0, len(order), _CHUNK):
-            chunk = order[start : start + _CHUNK]
-            if bounds[chunk[0]] < best - _BOUND_SLACK:
-                break
-            scores = self._exact_scores(ids, table, positions[chunk])
-            top = float(scores.max())
-            first = int(positions[chunk][scores == top].min())
-            if top > best:
-                best, best_position = top, first
-            elif top == best:
-                best_position = min(best_position, first)
-        return best, best_position
+        # The items with the highest bounds first (a partial sort: the pool may share a
+        # token with nearly every item), then every other item whose bound could still
+        # reach the best score: an item whose bound is below it cannot match it.
+        if len(bounds) > _CHUNK:
+            first = np.argpartition(-bounds, _CHUNK)[:_CHUNK]
+        else:
+            first = np.arange(len(bounds))
+        scores = self._exact_scores(ids, table, positions[first])
+        rest = bounds >= float(scores.max()) - _BOUND_SLACK
+        rest[first] = False
+        chosen, found = [first], [scores]
+        later = np.flatnonzero(rest)
+        for start in range(0, len(later), _CHUNK):
+            chunk = later[start : start + _CHUNK]
+            chosen.append(chunk)
+            found.append(self._exact_scores(ids, table, positions[chunk]))
+        scored, scores = positions[np.concatenate(chosen)], np.concatenate(found)
+        best = float(scores.max())
+        if best == 0.0:
+            return 0.0, 0
+        return best, int(scored[scores == best].min())
 
     def is_novel(self, text: str) -> bool:
         """Whether `text` would be kept: its maximum score is not above the threshold."""

@@ -77,21 +77,28 @@ class JournaledGeneration(BaseModel):
         ]
         missing = [index for index, key in enumerate(keys) if key not in journal]
         missing = [missing[i] for i in self._generation_order([inputs[i] for i in missing])]
+        results: dict[int, GenerateOutput] = {}
+        # An async LLM sends the whole batch at once and its outputs are fsynced together.
         chunk = max(len(missing), 1) if isinstance(self, AsyncLLM) else 1
         for start in range(0, len(missing), chunk):
             part = missing[start : start + chunk]
             outputs = generate(
                 inputs=[inputs[index] for index in part], num_generations=num_generations, **kwargs
             )
-            for index, output in zip(part, outputs, strict=True):
-                journal.put(keys[index], output)
+            recorded = journal.put_many(
+                (keys[index], output) for index, output in zip(part, outputs, strict=True)
+            )
+            results.update(zip(part, recorded, strict=True))
         replayed = len(inputs) - len(missing)
         if replayed:
             step_logger(self).info(
                 f"generation journal: {replayed} of {len(inputs)} generation(s) replayed"
                 f" from {self.journal_dir}"
             )
-        return [journal.get(key) for key in keys]
+        return [
+            results[index] if index in results else journal.get(key)
+            for index, key in enumerate(keys)
+        ]
 
 
 def prompt_as_llm_input(llm: LLM, prompt: str) -> FormattedInput:

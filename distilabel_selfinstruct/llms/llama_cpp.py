@@ -31,13 +31,25 @@ from distilabel.models.llms.utils import prepare_output
 from distilabel.typing import FormattedInput, GenerateOutput
 from pydantic import Field, FilePath, field_serializer, validate_call
 
-from distilabel_selfinstruct._compat import llama_cpp_model, llama_model_params_override
+from distilabel_selfinstruct._compat import (
+    llama_cpp_model,
+    llama_model_params_override,
+    step_logger,
+)
 from distilabel_selfinstruct.hardware import use_extra_buffer_types
 from distilabel_selfinstruct.llms.journaled import JournaledGeneration, PromptMode
 from distilabel_selfinstruct.llms.llama_prefix import PrefixReuse
 from distilabel_selfinstruct.quality_rules import repeats_a_block
 
-__all__ = ["EMBEDDED_MODEL_NAME", "LlamaCppCompletionLLM", "embedded_model_path"]
+__all__ = [
+    "EMBEDDED_MODEL_NAME",
+    "PROMPT_TOKENS_LOG",
+    "LlamaCppCompletionLLM",
+    "embedded_model_path",
+]
+
+# Starts the line each model logs when its step ends: `<evaluated> of <sent>` prompt tokens.
+PROMPT_TOKENS_LOG = "llama.cpp prompt tokens evaluated:"
 
 EMBEDDED_MODEL_NAME = "gemma-3-270m (base, Q4_K_M GGUF)"
 
@@ -117,6 +129,9 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
             repacking, AMX). `None` (the default) decides on the machine that loads the
             model: off on Intel CPUs with AMX, where that path crashes, on elsewhere (see
             `distilabel_selfinstruct.hardware`).
+        reuse_prefix: evaluate each prompt's fixed few-shot prefix once and only its own
+            part after it (the default; see `llms.llama_prefix`). `False` evaluates every
+            prompt from an empty context (several times the prompt tokens; for comparison).
 
     Runtime parameters:
         - `model_path`: a GGUF file; `None` (the default) selects the embedded model.
@@ -152,6 +167,7 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
     n_ctx: int = 4096
     model_fingerprint: str | None = None
     extra_buffer_types: bool | None = None
+    reuse_prefix: bool = True
 
     @field_serializer("model_path")
     def _path_as_text(self, path: Path | None) -> str | None:
@@ -178,17 +194,27 @@ class LlamaCppCompletionLLM(JournaledGeneration, LlamaCppLLM):
         ):
             super().load()
         model = llama_cpp_model(self)
-        self._prefix_reuse = PrefixReuse(model)
+        self._prefix_reuse = PrefixReuse(model, enabled=self.reuse_prefix)
         # Freed before the interpreter tears its modules down: llama-cpp-python's own
         # finalizer then fails with a traceback on every exit.
         atexit.register(_close, weakref.ref(model))
+
+    def unload(self) -> None:
+        """Logs the prompt tokens evaluated against those sent, then unloads."""
+        reuse = getattr(self, "_prefix_reuse", None)
+        if reuse is not None and reuse.prompt_tokens:
+            step_logger(self).info(
+                f"{PROMPT_TOKENS_LOG} {reuse.prompt_tokens_evaluated} of {reuse.prompt_tokens}"
+                " (each fixed prefix evaluated once)"
+            )
+        super().unload()
 
     def _journal_identity(self) -> dict[str, Any]:
         return {
             "llm": "llama.cpp",
             "model": self.model_fingerprint,
             "mode": self.mode,
-            "prefix": "last-blank-line",
+            "prefix": "last-blank-line" if self.reuse_prefix else "none",
         }
 
     def _generation_order(self, inputs: list[FormattedInput]) -> list[int]:

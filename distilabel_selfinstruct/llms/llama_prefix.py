@@ -44,15 +44,19 @@ class PrefixReuse:
     evaluated when its fixed prefix is the one already in the KV cache.
 
     Call `prepare(prompt)` right before `create_completion(prompt=prompt, ...)`; llama-cpp-
-    python then reuses exactly the prepared tokens. `prompt_tokens_evaluated` counts the
-    prompt tokens llama.cpp actually evaluated.
+    python then reuses exactly the prepared tokens; with `enabled` false every prompt and
+    scored text is evaluated from an empty context. `prompt_tokens_evaluated` counts the
+    prompt tokens llama.cpp actually evaluated, `prompt_tokens` those of the prompts and
+    scored texts (what evaluating each from an empty context would cost).
     """
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, enabled: bool = True) -> None:
         self._model = model
+        self.enabled = enabled
         self._prefix: list[int] | None = None
         self._fixed_tokens: dict[str, list[int]] = {}
         self.prompt_tokens_evaluated = 0
+        self.prompt_tokens = 0
 
     def _tokenize(self, text: str) -> list[int]:
         return self._model.tokenize(text.encode("utf-8"), add_bos=True, special=True)
@@ -72,9 +76,11 @@ class PrefixReuse:
         returns the prompt's length in tokens.
         """
         tokens = self._tokenize(prompt)
+        self.prompt_tokens += len(tokens)
         prefix_text = fixed_prefix(prompt)
         prefix = self._tokenize_fixed(prefix_text) if prefix_text else []
-        if not prefix or len(prefix) >= len(tokens) or tokens[: len(prefix)] != prefix:
+        shared = prefix and len(prefix) < len(tokens) and tokens[: len(prefix)] == prefix
+        if not (self.enabled and shared):
             self.reset()
             self.prompt_tokens_evaluated += len(tokens)
             return len(tokens)
@@ -103,6 +109,7 @@ class PrefixReuse:
         scored = tokens[len(context_tokens) - 1 :]
         logits = llama_cpp_decode_all_logits(self._model, scored).astype(np.float64)
         self.prompt_tokens_evaluated += len(scored)
+        self.prompt_tokens += len(tokens)
         maxima = logits.max(axis=1, keepdims=True)
         log_norm = np.log(np.exp(logits - maxima).sum(axis=1)) + maxima[:, 0]
         rows = np.arange(len(scored) - 1)
@@ -110,7 +117,7 @@ class PrefixReuse:
 
     def _hold(self, prefix: list[int]) -> None:
         """Leaves exactly `prefix` in the context, evaluated from an empty one in one call."""
-        if prefix != self._prefix:
+        if prefix != self._prefix or not self.enabled:
             self._model.reset()
             self._model.eval(prefix)
             self._prefix = prefix

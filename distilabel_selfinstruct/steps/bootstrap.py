@@ -19,10 +19,11 @@ from distilabel_selfinstruct.constants import (
     SEED_TASKS_ARTIFACT,
 )
 from distilabel_selfinstruct.rouge_index import RougeLIndex
+from distilabel_selfinstruct.run_ahead import run_ahead
 from distilabel_selfinstruct.steps._base import RejectionLog
 from distilabel_selfinstruct.steps.filters import InstructionRules
 from distilabel_selfinstruct.steps.load_seeds import SeedSource
-from distilabel_selfinstruct.steps.proposal import PROPOSAL_COLUMNS, ProposalPrompting
+from distilabel_selfinstruct.steps.proposal import PROPOSAL_COLUMNS, PromptPool, ProposalPrompting
 from distilabel_selfinstruct.steps.similarity_filter import NoveltyOptions
 
 if TYPE_CHECKING:
@@ -172,8 +173,10 @@ class SelfInstructBootstrap(
     def process(self, offset: int = 0) -> "GeneratorStepOutput":  # type: ignore[override]
         # distilabel cannot send a generator step's exception back to the pipeline when the
         # step holds a loaded LLM (it does not pickle), so the cause is logged here first.
+        # The rounds run ahead in a thread: distilabel pulls the next batch only when the
+        # classification step runs out of rows, and the loop would stand still meanwhile.
         try:
-            yield from self._rounds(offset)
+            yield from run_ahead(self._rounds(offset), self.batch_size, name=self.name)
         except Exception as error:
             step_logger(self).error(f"Step '{self.name}' failed: {type(error).__name__}: {error}")
             raise
@@ -181,6 +184,7 @@ class SelfInstructBootstrap(
     def _rounds(self, offset: int) -> "GeneratorStepOutput":
         """The bootstrap loop (see the class docstring); `offset` as in `process`."""
         pool = self._seed_rows()
+        prompt_pool = PromptPool(pool, self.classification_only)
         index = RougeLIndex(
             [row["instruction"] for row in pool], threshold=self.threshold, tokenizer=self.tokenizer
         )
@@ -192,7 +196,9 @@ class SelfInstructBootstrap(
         stop = self._stop_reason(rounds, kept_total, 0, stalled)
         while stop is None:
             rng = random.Random(f"{self.seed}:{rounds}")
-            rows, counts = self._propose(pool, rng, self.num_prompts, f"{self.name}_r{rounds}")
+            rows, counts = self._propose(
+                prompt_pool, rng, self.num_prompts, f"{self.name}_r{rounds}"
+            )
             totals.update(counts)
             kept = []
             for row in rows:
@@ -203,6 +209,7 @@ class SelfInstructBootstrap(
                 else:
                     rejected.append(self._rejected_record(row, *reason))
             pool.extend(kept)
+            prompt_pool.extend(kept)
             kept_total += len(kept)
             rounds += 1
             stalled = 0 if kept else stalled + 1

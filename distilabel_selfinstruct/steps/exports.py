@@ -1,13 +1,14 @@
 """The published dataset's shapes: one row per instance, fine-tuning records, rejections."""
 
 import json
+import random
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from distilabel.constants import DISTILABEL_METADATA_KEY
 from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.steps.base import GlobalStep, Step, StepInput
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from distilabel_selfinstruct._compat import step_logger
 from distilabel_selfinstruct.constants import REJECTED_ARTIFACT, SEED
@@ -132,13 +133,15 @@ class FlattenInstances(Step):
         yield list(_instance_rows(inputs))
 
 
-class FinetuningFormats(GlobalStep):
+class FinetuningFormats(Step):
     """Fine-tuning records, one per instance, in three formats side by side: the paper's
     `prompt`/`completion` (see `to_prompt_completion`), Alpaca's `instruction`/`input`/
     `output` with its one-`text` layout, and chat `messages`. `build_self_instruct_pipeline`
-    splits them into one config per format (`FINETUNING_CONFIGS`). A `GlobalStep`, so that the
-    layout draws are reproducible from `seed` over the whole dataset; a record whose
-    prompt/completion pair repeats an earlier one is dropped, as in the paper.
+    splits them into one config per format (`FINETUNING_CONFIGS`). The layout draws continue
+    one `seed`ed sequence from batch to batch, and a record whose prompt/completion pair
+    repeats an earlier one of the run is dropped, as in the paper: the output is the same
+    as one pass over the whole dataset, while the step still works batch by batch (a
+    `GlobalStep` would hold every later step back until the end of the run).
 
     Runtime parameters:
         - `seed`: seed of the layout draws.
@@ -173,6 +176,14 @@ class FinetuningFormats(GlobalStep):
     seed: RuntimeParameter[int] = Field(default=SEED, description="Seed of the layout draws.")
     end_of_text: str = END_OF_TEXT
 
+    _rng: random.Random = PrivateAttr(default_factory=random.Random)
+    _seen: set[tuple[str, str]] = PrivateAttr(default_factory=set)
+
+    def load(self) -> None:
+        super().load()
+        self._rng = random.Random(self.seed)
+        self._seen = set()
+
     @property
     def inputs(self) -> "StepColumns":
         return {"instruction": True, "instances": True, "id": False}
@@ -192,14 +203,14 @@ class FinetuningFormats(GlobalStep):
 
     def process(self, inputs: StepInput) -> "StepOutput":  # type: ignore[override]
         ids = [row["instruction_id"] for row in _instance_rows(inputs)]
-        paper = to_prompt_completion(inputs, self.seed, self.end_of_text, deduplicate=False)
-        records, seen = [], set()
+        paper = to_prompt_completion(inputs, self._rng, self.end_of_text, deduplicate=False)
+        records = []
         for instruction_id, pair, alpaca, chat in zip(
             ids, paper, to_alpaca(inputs), to_messages(inputs), strict=True
         ):
             key = (pair["prompt"], pair["completion"])
-            if key not in seen:
-                seen.add(key)
+            if key not in self._seen:
+                self._seen.add(key)
                 records.append({"instruction_id": instruction_id, **pair, **alpaca, **chat})
         yield records
 

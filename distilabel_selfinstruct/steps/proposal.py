@@ -3,7 +3,7 @@
 import random
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PROPOSAL_COLUMNS",
     "InstructionProposal",
+    "PromptPool",
     "ProposalPrompting",
     "parse_proposed_instructions",
     "sample_prompt_tasks",
@@ -55,6 +56,45 @@ def _prompt_text(instruction: str) -> str:
     return _SPACES.sub(" ", instruction).strip().rstrip(":").strip()
 
 
+class PromptPool:
+    """The pool proposal prompts sample from, split once into human seed tasks and
+    machine-made ones and grown round by round, so that sampling a prompt costs the same at
+    52,000 instructions as at 100 (splitting the whole pool for every prompt made a long
+    bootstrap quadratic). A row is machine-made when its `origin` is `"machine"`.
+
+    With `classification_only`, human seeds are kept only when their `is_classification`
+    is true and machine-made tasks unless it is false (see `sample_prompt_tasks`).
+    """
+
+    def __init__(self, rows: Iterable[dict[str, Any]] = (), classification_only: bool = False):
+        self.classification_only = classification_only
+        self.human: list[dict[str, Any]] = []
+        self.machine: list[dict[str, Any]] = []
+        self.extend(rows)
+
+    def extend(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Adds rows at the end of the pool."""
+        only = self.classification_only
+        for row in rows:
+            if row.get("origin", SEED_ORIGIN) != MACHINE_ORIGIN:
+                if not only or row.get("is_classification") is True:
+                    self.human.append(row)
+            elif not only or row.get("is_classification") is not False:
+                self.machine.append(row)
+
+    def sample(
+        self, rng: random.Random, num_tasks: int = 8, num_machine: int = 2
+    ) -> list[dict[str, Any]]:
+        """The tasks of one prompt (see `sample_prompt_tasks`)."""
+        if not self.human:
+            kind = "classification seed" if self.classification_only else "seed"
+            raise ValueError(f"the pool holds no {kind} task to build a proposal prompt from")
+        chosen = rng.sample(self.machine, min(num_machine, len(self.machine)))
+        chosen += rng.sample(self.human, min(num_tasks - len(chosen), len(self.human)))
+        rng.shuffle(chosen)
+        return chosen
+
+
 def sample_prompt_tasks(
     pool: Sequence[dict[str, Any]],
     rng: random.Random,
@@ -67,7 +107,7 @@ def sample_prompt_tasks(
     Up to `num_machine` machine-made tasks (uniformly among those in the pool; fewer while
     the pool has fewer) and human seed tasks for the rest, without replacement, shuffled
     together. A row is machine-made when its `origin` is `"machine"`; any other row is a
-    human seed.
+    human seed. (A loop that samples many prompts from a growing pool keeps a `PromptPool`.)
 
     Args:
         pool: rows with at least `instruction`; `origin` and `is_classification` are read
@@ -83,18 +123,7 @@ def sample_prompt_tasks(
     Raises:
         ValueError: when the pool has no human seed task to sample.
     """
-    human = [row for row in pool if row.get("origin", SEED_ORIGIN) != MACHINE_ORIGIN]
-    machine = [row for row in pool if row.get("origin") == MACHINE_ORIGIN]
-    if classification_only:
-        human = [row for row in human if row.get("is_classification") is True]
-        machine = [row for row in machine if row.get("is_classification") is not False]
-    if not human:
-        kind = "classification seed" if classification_only else "seed"
-        raise ValueError(f"the pool holds no {kind} task to build a proposal prompt from")
-    chosen = rng.sample(machine, min(num_machine, len(machine)))
-    chosen += rng.sample(human, min(num_tasks - len(chosen), len(human)))
-    rng.shuffle(chosen)
-    return chosen
+    return PromptPool(pool, classification_only).sample(rng, num_tasks, num_machine)
 
 
 def parse_proposed_instructions(
@@ -189,7 +218,11 @@ class ProposalPrompting(PromptedTask):
         }
 
     def _propose(
-        self, pool: Sequence[dict[str, Any]], rng: random.Random, num_prompts: int, id_prefix: str
+        self,
+        pool: Sequence[dict[str, Any]] | PromptPool,
+        rng: random.Random,
+        num_prompts: int,
+        id_prefix: str,
     ) -> tuple[list[dict[str, Any]], dict[str, int]]:
         """Samples `num_prompts` prompts from `pool`, generates, and parses every
         continuation into instruction rows (ids `<id_prefix>_<prompt>_<generation>_<item>`).
@@ -198,11 +231,11 @@ class ProposalPrompting(PromptedTask):
             The rows, and counts: `prompts`, `generations`, `truncated`, `input_tokens`,
             `output_tokens`.
         """
+        if not isinstance(pool, PromptPool):
+            pool = PromptPool(pool, self.classification_only)
         prompts = []
         for _ in range(num_prompts):
-            tasks = sample_prompt_tasks(
-                pool, rng, self.num_prompt_tasks, self.num_machine_tasks, self.classification_only
-            )
+            tasks = pool.sample(rng, self.num_prompt_tasks, self.num_machine_tasks)
             prompts.append(
                 {
                     "prompt_tasks": [task["instruction"] for task in tasks],

@@ -51,3 +51,20 @@ def test_the_same_prompt_gives_the_same_text_whatever_came_before():
     full = sum(o["statistics"]["input_tokens"][0] for o in in_batch)
     # each template's ~500-token prefix is evaluated once in the batch
     assert evaluated < full * 0.6
+
+
+def _without_reuse():
+    kwargs = {"max_new_tokens": 8, "temperature": 0.0}
+    llm = LlamaCppCompletionLLM(reuse_prefix=False, generation_kwargs=kwargs)
+    llm.load()
+    outputs = llm.generate_outputs(inputs=_prompts(), **kwargs)
+    return outputs, llm.prompt_tokens_evaluated, llm._journal_identity()["prefix"]
+
+
+@pytest.mark.e2e
+def test_without_reuse_every_prompt_is_evaluated_whole():
+    """`reuse_prefix=False`, the comparison the benchmark runs: every prompt token is
+    evaluated, and the journal tells such generations apart."""
+    outputs, evaluated, prefix = in_child(_without_reuse)
+    assert evaluated == sum(o["statistics"]["input_tokens"][0] for o in outputs)
+    assert prefix == "none"

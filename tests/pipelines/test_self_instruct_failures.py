@@ -216,6 +216,9 @@ def test_a_flaky_server_is_retried_to_the_same_dataset(server, steady, tmp_path)
     for config in CONFIGS:
         rows = load_from_disk(str(tmp_path / "flaky" / config / "train")).to_list()
         assert rows == load_from_disk(str(steady / config / "train")).to_list(), config
+    # one request in three failed and was retried: the published log names no request
+    log = (tmp_path / "flaky" / "distiset_configs" / "pipeline.log").read_text(encoding="utf-8")
+    assert "HTTP Request" not in log and "/v1/completions" not in log
 
 
 @pytest.mark.e2e

@@ -52,3 +52,22 @@ def test_select_columns_keeps_the_metadata_column():
     rows = next(step.process([{"id": "a", "x": 1, "distilabel_metadata": {"k": 1}}, {"id": "b"}]))
     assert rows == [{"id": "a", "distilabel_metadata": {"k": 1}},
                     {"id": "b", "distilabel_metadata": None}]  # fmt: skip
+
+
+def test_finetuning_records_batch_by_batch_are_those_of_one_pass(paper_seed_tasks):
+    """The layout draws continue from batch to batch and duplicates are dropped across
+    batches (the seeds twice over: a second copy drawn with the same layout repeats the
+    first)."""
+    rows = _rows(paper_seed_tasks) * 2
+    whole = FinetuningFormats(seed=3)
+    whole.load()
+    one_pass = next(whole.process(rows))
+    batched = FinetuningFormats(seed=3)
+    batched.load()
+    in_batches = [
+        r
+        for start in range(0, len(rows), 40)
+        for r in next(batched.process(rows[start : start + 40]))
+    ]
+    assert in_batches == one_pass
+    assert len(one_pass) < len(rows)

@@ -4,7 +4,11 @@ import re
 import pytest
 
 from distilabel_selfinstruct import InstructionProposal, LlamaCppCompletionLLM, load_seed_tasks
-from distilabel_selfinstruct.steps.proposal import parse_proposed_instructions, sample_prompt_tasks
+from distilabel_selfinstruct.steps.proposal import (
+    PromptPool,
+    parse_proposed_instructions,
+    sample_prompt_tasks,
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +46,24 @@ def test_sampling_is_reproducible_shuffled_and_classification_aware(pool):
     assert len(only) == 8
     with pytest.raises(ValueError, match="no seed task"):
         sample_prompt_tasks(machine(3), random.Random(0))
+
+
+@pytest.mark.parametrize("classification_only", [False, True])
+def test_a_pool_grown_round_by_round_samples_as_the_whole_pool_does(pool, classification_only):
+    """The bootstrap keeps a `PromptPool` and extends it with each round's rows; its prompts
+    are those `sample_prompt_tasks` draws from the whole list, round after round."""
+    grown, rows = PromptPool(pool, classification_only), list(pool)
+    made = machine(60)
+    for index, row in enumerate(made):
+        row["is_classification"] = [None, True, False][index % 3]
+    for round_number in range(12):
+        new = made[round_number * 5 : round_number * 5 + 5]
+        grown.extend(new)
+        rows.extend(new)
+        for prompt in range(3):
+            seed = f"{round_number}:{prompt}"
+            expected = sample_prompt_tasks(rows, random.Random(seed), 8, 2, classification_only)
+            assert grown.sample(random.Random(seed), 8, 2) == expected
 
 
 def test_prompt_layout():
