@@ -344,14 +344,15 @@ def print_embedded(runs: dict[str, Any]) -> None:
 
 def print_api(rows: list[tuple[int, int, dict[str, Any]]]) -> None:
     print("## API path (fast local server)")
-    print("| instructions | concurrency | requests | prompt tokens | generation s | req/s |"
+    print("| instructions | concurrency | requests | prompt tokens | generation s | prompt tok/s | req/s |"
           " raw floor s | x raw | SDK floor s | x SDK | wall s | start-up + saving s |"
           " peak RSS | replay s (requests) |")  # fmt: skip
-    print("|---" * 14 + "|")
+    print("|---" * 15 + "|")
     for instructions, concurrency, r in rows:
         raw, sdk = r["floors"]["raw"], r["floors"].get("sdk", math.nan)
         print(f"| {instructions:,} | {concurrency} | {r['requests']:,} |"
               f" {r['summary']['tokens_in']:,} | {r['generation']:.2f} |"
+              f" {r['summary']['tokens_in'] / r['generation']:,.0f} |"
               f" {r['requests'] / r['generation']:,.0f} | {raw:.2f} | {r['generation'] / raw:.1f} |"
               f" {sdk:.2f} | {r['generation'] / sdk:.1f} | {r['wall']:.1f} |"
               f" {r['wall'] - r['generation']:.1f} | {_mib(r['peak_rss'])} |"
