@@ -10,6 +10,8 @@ import contextlib
 import logging
 import os
 from typing import Any, Literal, NamedTuple
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 from distilabel.mixins.runtime_parameters import RuntimeParameter
 from distilabel.models.llms import OpenAILLM
@@ -47,8 +49,9 @@ class OpenAICompletionLLM(JournaledGeneration, OpenAILLM):
 
     Completion requests to an `http://` server go through a lean keep-alive client
     (`llms.http_transport`, about 20 times less CPU per request than the `openai` SDK, so
-    that a fast local server is not kept waiting); `https://` servers, chat requests and
-    `default_headers` go through the SDK. `http_client="openai"` or `"lean"` forces one.
+    that a fast local server is not kept waiting); `https://` servers, chat requests,
+    `default_headers` and hosts reached through an `HTTP_PROXY` go through the SDK.
+    `http_client="openai"` or `"lean"` forces one.
 
     Examples:
         ```python
@@ -78,7 +81,7 @@ class OpenAICompletionLLM(JournaledGeneration, OpenAILLM):
         default="auto",
         description="'lean' (a keep-alive HTTP/1.1 client for http:// servers), 'openai' (the"
         " SDK: https, proxies, default_headers), or 'auto': lean for completion requests to"
-        " an http:// server without default_headers.",
+        " an http:// server without default_headers or a proxy.",
     )
 
     _loop_state: tuple[asyncio.AbstractEventLoop, _LoopState] | None = PrivateAttr(default=None)
@@ -213,8 +216,12 @@ class OpenAICompletionLLM(JournaledGeneration, OpenAILLM):
     def _uses_lean_client(self) -> bool:
         if self.http_client != "auto":
             return self.http_client == "lean"
-        plain = str(self.base_url or "").startswith("http://")
-        return plain and self.mode == "completion" and not self.default_headers
+        url = str(self.base_url or "")
+        if not url.startswith("http://") or self.mode != "completion" or self.default_headers:
+            return False
+        # the lean client goes straight to the server: a proxy the environment names for
+        # this host is the SDK's to use
+        return "http" not in getproxies() or bool(proxy_bypass(urlsplit(url).hostname or ""))
 
 
 class _LoopState(NamedTuple):

@@ -43,7 +43,7 @@ def test_the_lean_client_answers_as_the_sdk_does(server):
     assert lean[0]["statistics"]["input_tokens"] == [9]
 
 
-def test_auto_picks_the_lean_client_for_plain_http_completions_only():
+def test_auto_picks_the_lean_client_for_plain_http_completions_only(monkeypatch):
     def uses_lean(**kwargs):
         return OpenAICompletionLLM(model="m", **kwargs)._uses_lean_client()
 
@@ -52,6 +52,12 @@ def test_auto_picks_the_lean_client_for_plain_http_completions_only():
     assert not uses_lean(base_url="http://127.0.0.1:8000/v1", mode="chat")
     assert not uses_lean(base_url="http://127.0.0.1:8000/v1", default_headers={"X": "y"})
     assert uses_lean(base_url="https://api.example.com/v1", http_client="lean")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example.com:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert not uses_lean(base_url="http://10.0.0.5:8000/v1")  # the proxy is the SDK's
+    monkeypatch.setenv("NO_PROXY", "10.0.0.5")
+    assert uses_lean(base_url="http://10.0.0.5:8000/v1")
 
 
 def _post(url, payload=None, **options):
