@@ -218,7 +218,7 @@ class SelfInstructBootstrap(
             # Rows already sent before a distilabel resume (`offset`) are not sent again.
             fresh, sent = kept[max(0, offset - sent) :], sent + len(kept)
             if stop is None:
-                yield from self._batches(fresh, last=False)
+                yield fresh, False  # `run_ahead` cuts rounds into batches
         self._totals = {"rounds": rounds, "kept": kept_total, "stop_reason": stop, **totals}
         self._record_rejections(rejected, complete=True, metadata=self._totals)
         self._save_seed_tasks()
@@ -226,7 +226,7 @@ class SelfInstructBootstrap(
             f"{self.name}: stopped ({stop}) after {rounds} round(s):"
             f" {kept_total} instructions kept, {len(rejected)} rejected"
         )
-        yield from self._batches(fresh if rounds else [], last=True)
+        yield (fresh if rounds else []), True
 
     def _save_seed_tasks(self) -> None:
         """The seed pool as the `seed_tasks` artifact, for reports that compare with it."""
@@ -244,20 +244,6 @@ class SelfInstructBootstrap(
             metadata={"count": len(self._loaded), "seeds_digest": self.seeds_digest,
                       "source": self.source if self.tasks is None else "tasks"},
         )  # fmt: skip
-
-    def _batches(self, rows: list[dict[str, Any]], last: bool) -> "GeneratorStepOutput":
-        """`rows` in batches of `batch_size`; with `last`, the final one (maybe empty) is
-        marked as the step's last batch.
-        """
-        if not rows:
-            if last:
-                yield [], True
-            return
-        for start in range(0, len(rows), self.batch_size):
-            yield (
-                rows[start : start + self.batch_size],
-                last and start + self.batch_size >= len(rows),
-            )
 
     def _log_progress(
         self,
